@@ -1,0 +1,1 @@
+"""The ``engine`` command line: one module per command, imported only when used."""

@@ -1,0 +1,120 @@
+"""The error tree, grouped by what the person running the engine must do.
+
+```
+EngineError                    base of everything the engine raises on purpose
+ +-- UserInputError            fix your input and run again (exit code 2, no traceback)
+ |    +-- SpecError            rule or machine YAML is wrong; carries every Diagnostic
+ |    +-- ExprError            one expression is wrong; carries its Diagnostics
+ |    +-- DataError            a data file is corrupt or unusable (file, line, reason)
+ |    +-- CalendarError        a date or underlying the calendar does not know
+ +-- SafetyError              a safety property was violated at run time: stop trading
+ |    +-- InvariantViolated    a state invariant failed after a transition
+ |    +-- InvalidTransition    a trigger sent to a state that does not accept it
+ +-- BrokerError               the broker said no or could not be reached
+      +-- TemporaryBrokerError back off and retry
+```
+
+Each class says when it is raised. Messages use full words and say "was", not "got".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.diagnostics import Diagnostic
+
+__all__ = [
+    "BrokerError",
+    "CalendarError",
+    "DataError",
+    "EngineError",
+    "ExprError",
+    "InvalidTransition",
+    "InvariantViolated",
+    "SafetyError",
+    "SpecError",
+    "TemporaryBrokerError",
+    "UserInputError",
+]
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class UserInputError(EngineError):
+    """The user's input is wrong; the message says how to fix it. Exit code 2."""
+
+    exit_code = 2
+
+
+class _DiagnosticsError(UserInputError):
+    """An error that carries one or more located diagnostics."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=lambda d: d.sort_key)
+        super().__init__("\n".join(d.headline() for d in self.diagnostics))
+
+    def render(self, *, color: bool = False) -> str:
+        """Every diagnostic with its source line and caret, for a terminal."""
+        return "\n".join(d.render() for d in self.diagnostics)
+
+
+class SpecError(_DiagnosticsError):
+    """Raised when a rule or machine file fails to load; lists every problem at once."""
+
+
+class ExprError(_DiagnosticsError):
+    """Raised when an expression fails its load-time checks (syntax, names, types, limits)."""
+
+
+class DataError(UserInputError):
+    """Raised when a data file cannot be used: names the file, the line and the reason."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+        super().__init__(f"{where}{message}")
+
+
+class CalendarError(UserInputError):
+    """Raised for a date outside the calendar's range or an underlying it does not know."""
+
+
+class SafetyError(EngineError):
+    """A safety property failed at run time; the engine must stop taking risk."""
+
+
+class InvariantViolated(SafetyError):
+    """A state's invariant did not hold after a transition into or within it."""
+
+    def __init__(self, machine: str, state: str, invariant: str, reads: dict[str, object]):
+        self.machine = machine
+        self.state = state
+        self.invariant = invariant
+        self.reads = reads
+        values = ", ".join(f"{k}={v!r}" for k, v in reads.items())
+        super().__init__(
+            f"{machine}: invariant of state '{state}' does not hold: {invariant} ({values})"
+        )
+
+
+class InvalidTransition(SafetyError):
+    """A trigger was sent to a state that has no transition for it: ``"open -> fill_entry"``."""
+
+    def __init__(self, machine: str, state: str, trigger: str) -> None:
+        self.machine = machine
+        self.state = state
+        self.trigger = trigger
+        super().__init__(f"{machine}: {state} -> {trigger}: no transition for this trigger")
+
+
+class BrokerError(EngineError):
+    """The broker rejected a request or answered with an error."""
+
+
+class TemporaryBrokerError(BrokerError):
+    """The broker could not be reached or asked us to slow down: back off and retry."""
