@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 __all__ = ["Diagnostic"]
 
+_MAX_SHOWN = 100  # characters of a source line shown under a diagnostic
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
@@ -48,9 +50,14 @@ class Diagnostic:
             num = str(self.line)
             pad = " " * len(num)
             text = self.source_line.rstrip("\n").expandtabs(1)
-            caret = "^" * max(1, min(self.length, max(1, len(text) - self.col + 1)))
+            col = self.col
+            if len(text) > _MAX_SHOWN:  # show a window around the column of a very long line
+                start = max(0, min(col - 1 - _MAX_SHOWN // 2, len(text) - _MAX_SHOWN))
+                text = ("…" if start else "") + text[start : start + _MAX_SHOWN] + "…"
+                col = col - start + (1 if start else 0)
+            caret = "^" * max(1, min(self.length, max(1, len(text) - col + 1)))
             out.append(f"   {num} | {text}")
-            out.append(f"   {pad} | {' ' * (self.col - 1)}{caret}")
+            out.append(f"   {pad} | {' ' * (col - 1)}{caret}")
         if self.hint:
             out.append(f"   hint: {self.hint}")
         return "\n".join(out)
