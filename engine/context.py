@@ -1,0 +1,81 @@
+"""The read-only namespace rules and machine guards read.
+
+The context is a flat mapping of dotted name -> value (``"daily.adx"``, ``"h1.prev.plus_di"``,
+``"vix"``, ``"time"``), which is what compiled expressions read with one dictionary lookup
+each. Which names exist is the *vocabulary*: the runtime names below, plus per timeframe the
+bar fields and the indicators a rule file declares. The expression checker validates every
+name against it at load time, and ``engine context rules/adx.yaml`` lists it.
+
+A value that is not available (an indicator warming up, no position open) is a ``Missing``
+with the reason, never NaN and never absent.
+"""
+
+from __future__ import annotations
+
+from engine.expr import NameInfo, ValueType, Vocabulary
+
+__all__ = ["TIMEFRAMES", "WEEKDAYS", "base_vocabulary"]
+
+#: Timeframe namespaces and their bar length in minutes (daily: one session).
+TIMEFRAMES: dict[str, int] = {"m1": 1, "m5": 5, "m15": 15, "h1": 60, "daily": 0}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+_N, _B, _T, _D, _S = (
+    ValueType.NUMBER,
+    ValueType.BOOL,
+    ValueType.TIME,
+    ValueType.DATE,
+    ValueType.STRING,
+)
+
+#: Names the runtime fills, whatever the rule declares: (type, unit, meaning[, choices]).
+_RUNTIME: dict[str, tuple] = {
+    "time": (_T, "", "exchange time of day (IST) of the current event"),
+    "date": (_D, "", "trading date (IST)"),
+    "weekday": (_S, "", "day of the week of the trading date", WEEKDAYS),
+    "dte": (_N, "sessions", "sessions to the nearest expiry of the underlying (0 on expiry day)"),
+    "dte_days": (_N, "days", "calendar days to the nearest expiry"),
+    "minutes_since_open": (_N, "minutes", "minutes since the session opened"),
+    "minutes_to_close": (_N, "minutes", "minutes until the session closes"),
+    "vix": (_N, "points", "India VIX, last value"),
+    "vix_change_5m": (_N, "points", "India VIX change over the last 5 minutes"),
+    "vix_change_10m": (_N, "points", "India VIX change over the last 10 minutes"),
+    "underlying.ltp": (_N, "INR", "last traded price of the underlying"),
+    "underlying.prev_close": (_N, "INR", "previous session's close of the underlying"),
+    "underlying.change_pct": (_N, "%", "change since the previous close"),
+    "underlying.change_5m_pct": (_N, "%", "underlying change over the last 5 minutes"),
+    "underlying.gap_pct": (_N, "%", "opening gap versus the previous close"),
+    "position.open": (_B, "", "a position is open on this rule's underlying"),
+    "position.side": (_S, "", "option type of the open position", ("CE", "PE", "none")),
+    "position.qty_lots": (_N, "lots", "open quantity in lots"),
+    "position.entry_price": (_N, "INR", "average entry premium"),
+    "position.ltp": (_N, "INR", "last premium of the open option"),
+    "position.pnl": (_N, "INR", "unrealised P&L of the open position"),
+    "position.pnl_pct": (_N, "%", "unrealised P&L as a percent of the entry premium"),
+    "position.max_pnl_pct": (_N, "%", "best pnl_pct since entry (for trailing exits)"),
+    "position.underlying_move_pct": (_N, "%", "underlying move since entry, in the trade's favour"),
+    "position.minutes_held": (_N, "minutes", "minutes since the entry fill"),
+    "position.bars_held": (_N, "bars", "completed 1-minute bars since the entry fill"),
+    "position.entries_today": (_N, "count", "entries on this underlying today"),
+    "positions.open": (_N, "count", "open positions across all rules"),
+    "orders.pending": (_N, "count", "orders sent and not yet filled, rejected or cancelled"),
+    "account.capital": (_N, "INR", "capital the sizing works from"),
+    "account.day_pnl": (_N, "INR", "realised plus unrealised P&L today"),
+    "account.day_pnl_pct": (_N, "%", "day P&L as a percent of capital"),
+    "account.margin_used_pct": (_N, "%", "margin in use as a percent of available margin"),
+    "account.consecutive_losses": (_N, "count", "losing trades in a row today"),
+    "account.reject_rate_15m_pct": (_N, "%", "order rejections over the last 15 minutes"),
+    "account.error_rate_5m_pct": (_N, "%", "broker errors over the last 5 minutes"),
+    "data.gap": (_B, "", "the feed is in a gap (no tick for over 60 s in session)"),
+    "data.stale_seconds": (_N, "s", "seconds since the last tick"),
+}
+
+
+def _info(spec: tuple) -> NameInfo:
+    typ, unit, doc, *rest = spec
+    return NameInfo(typ, doc, tuple(rest[0]) if rest else (), unit)
+
+
+def base_vocabulary() -> Vocabulary:
+    """The runtime names every rule and machine guard may read."""
+    return Vocabulary({name: _info(spec) for name, spec in sorted(_RUNTIME.items())})

@@ -1,0 +1,287 @@
+"""A YAML loader that remembers where every key and value came from.
+
+``load_yaml`` composes the YAML node tree (which keeps line and column marks), rejects
+tabs in indentation and duplicate keys while building plain Python data, and returns a
+``SourceMap`` from path tuples (``("exits", 2, "when")``) to spans, so schema and
+expression errors can point into the user's file: line, column, the line's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.diagnostics import Diagnostic
+from engine.errors import SpecError
+
+__all__ = ["Path_", "SourceMap", "Span", "YamlDocument", "load_yaml", "load_yaml_file"]
+
+#: A path into the loaded data: keys and list indices.
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of the file; lines and columns are 1-based, end is exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def of(cls, node: yaml.Node) -> Span:
+        s, e = node.start_mark, node.end_mark
+        return cls(s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+    @property
+    def length(self) -> int:
+        return self.end_col - self.col if self.end_line == self.line else 1
+
+
+@dataclass
+class SourceMap:
+    """Spans of every key and value of one loaded file."""
+
+    file: str
+    text: str
+    lines: list[str] = field(init=False)
+    keys: dict[Path_, Span] = field(default_factory=dict)
+    values: dict[Path_, Span] = field(default_factory=dict)
+    scalars: dict[Path_, yaml.ScalarNode] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.splitlines()
+
+    def line_text(self, line: int) -> str:
+        return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+
+    def span(self, path: Path_, *, on_key: bool = False) -> Span:
+        """The span of the value (or key) at path, or of its nearest ancestor."""
+        p = tuple(path)
+        while True:
+            found = (self.keys.get(p) if on_key else None) or self.values.get(p)
+            if found is not None:
+                return found
+            if not p:
+                return Span(1, 1, 1, 2)
+            p = p[:-1]
+
+    def diagnostic(
+        self,
+        path: Path_,
+        code: str,
+        message: str,
+        *,
+        where: str = "",
+        hint: str = "",
+        on_key: bool = False,
+    ) -> Diagnostic:
+        span = self.span(path, on_key=on_key)
+        return Diagnostic(
+            file=self.file,
+            line=span.line,
+            col=span.col,
+            code=code,
+            message=message,
+            where=where,
+            hint=hint,
+            source_line=self.line_text(span.line),
+            length=span.length,
+        )
+
+    def locator(self, path: Path_):  # type: ignore[no-untyped-def]
+        """Map (line, col) inside the string at path (0-based) to the file (1-based)."""
+        node = self.scalars.get(tuple(path))
+        positions = _align(node, self.text) if node is not None else []
+        fallback = self.span(path)
+
+        def locate(line0: int, col0: int) -> tuple[int, int, str]:
+            offset = _offset_in(node.value if node is not None else "", line0, col0)
+            if 0 <= offset < len(positions):
+                line, col = positions[offset]
+            else:
+                line, col = fallback.line, fallback.col
+            return line, col, self.line_text(line)
+
+        return locate
+
+
+def _offset_in(value: str, line0: int, col0: int) -> int:
+    lines = value.split("\n")
+    return sum(len(x) + 1 for x in lines[:line0]) + col0
+
+
+def _align(node: yaml.ScalarNode, text: str) -> list[tuple[int, int]]:
+    """File position (1-based line, col) of each character of a scalar's value.
+
+    Walks the source region of the scalar and matches the value's characters in order,
+    skipping quotes, block indentation, escapes and folded line breaks.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    out: list[tuple[int, int]] = []
+    i = start
+    for ch in node.value:
+        while i < end:
+            src = text[i]
+            if src == ch or (ch in " \n" and src in " \n"):
+                out.append((line, col))
+                if src == "\n":
+                    line, col = line + 1, 1
+                else:
+                    col += 1
+                i += 1
+                break
+            if src == "\n":
+                line, col = line + 1, 1
+            else:
+                col += 1
+            i += 1
+        else:
+            out.append((line, col))
+    return out
+
+
+@dataclass
+class YamlDocument:
+    """Plain data (dicts, lists, scalars) plus where each part came from."""
+
+    data: Any
+    source: SourceMap
+    diagnostics: list[Diagnostic]  # load-level problems that did not stop loading
+
+
+class _Builder:
+    def __init__(self, source: SourceMap) -> None:
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.source.values[path] = Span.of(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        self.source.scalars[path] = node
+        return self.constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.diagnostics.append(
+                    self._at(key_node, "bad-key", "a key must be a plain name, not a list or map")
+                )
+                continue
+            key = self.constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in out:
+                self.diagnostics.append(
+                    self._at(
+                        key_node,
+                        "duplicate-key",
+                        f"duplicate key '{key}' (first defined on line {first_line[key]})",
+                        hint="YAML keeps only the last one; remove or rename one of them",
+                    )
+                )
+            first_line.setdefault(key, key_node.start_mark.line + 1)
+            self.source.keys[(*path, key)] = Span.of(key_node)
+            out[key] = self.build(value_node, (*path, key))
+        return out
+
+    def _at(self, node: yaml.Node, code: str, message: str, hint: str = "") -> Diagnostic:
+        span = Span.of(node)
+        return Diagnostic(
+            self.source.file,
+            span.line,
+            span.col,
+            code,
+            message,
+            hint=hint,
+            source_line=self.source.line_text(span.line),
+            length=span.length,
+        )
+
+
+def _tab_diagnostics(source: SourceMap) -> list[Diagnostic]:
+    out = []
+    for n, line in enumerate(source.lines, start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            out.append(
+                Diagnostic(
+                    source.file,
+                    n,
+                    indent.index("\t") + 1,
+                    "tab",
+                    "tab character in indentation; YAML indents with spaces only",
+                    hint="replace the tab with spaces",
+                    source_line=line,
+                )
+            )
+    return out
+
+
+def _syntax_diagnostic(source: SourceMap, e: yaml.YAMLError) -> Diagnostic:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = getattr(e, "problem", None) or str(e)
+    context = getattr(e, "context", None)
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    return Diagnostic(
+        source.file, line, col, "yaml-syntax", message, source_line=source.line_text(line)
+    )
+
+
+def load_yaml(text: str, file: str) -> YamlDocument:
+    """Load one YAML document; raise SpecError when it cannot be read at all."""
+    source = SourceMap(file, text)
+    tabs = _tab_diagnostics(source)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        syntax = _syntax_diagnostic(source, e)
+        same_line = any(t.line == syntax.line for t in tabs)
+        raise SpecError(tabs if same_line else [*tabs, syntax]) from None
+    if tabs:
+        raise SpecError(tabs)
+    if root is None:
+        raise SpecError(
+            [Diagnostic(file, 1, 1, "empty-file", "the file is empty; expected a YAML mapping")]
+        )
+    builder = _Builder(source)
+    try:
+        data = builder.build(root, ())
+    except yaml.YAMLError as e:  # a bad tag or an unconstructable scalar
+        raise SpecError([*builder.diagnostics, _syntax_diagnostic(source, e)]) from None
+    return YamlDocument(data, source, builder.diagnostics)
+
+
+def load_yaml_file(path: str | Path, display: str | None = None) -> YamlDocument:
+    p = Path(path)
+    name = display or str(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise SpecError(
+            [Diagnostic(name, 1, 1, "unreadable", f"cannot read the file: {e.strerror}")]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise SpecError(
+            [Diagnostic(name, line, 1, "encoding", "the file is not valid UTF-8 text")]
+        ) from None
+    return load_yaml(text.lstrip("\ufeff"), name)
+
+
