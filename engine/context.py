@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from engine.expr import NameInfo, ValueType, Vocabulary
 
-__all__ = ["TIMEFRAMES", "WEEKDAYS", "base_vocabulary"]
+__all__ = [
+    "BAR_FIELDS",
+    "TIMEFRAMES",
+    "WEEKDAYS",
+    "base_vocabulary",
+    "rule_vocabulary",
+    "timeframe_vocabulary",
+]
 
 #: Timeframe namespaces and their bar length in minutes (daily: one session).
 TIMEFRAMES: dict[str, int] = {"m1": 1, "m5": 5, "m15": 15, "h1": 60, "daily": 0}
@@ -79,3 +86,47 @@ def _info(spec: tuple) -> NameInfo:
 def base_vocabulary() -> Vocabulary:
     """The runtime names every rule and machine guard may read."""
     return Vocabulary({name: _info(spec) for name, spec in sorted(_RUNTIME.items())})
+
+
+#: Fields of every bar, in every declared timeframe.
+BAR_FIELDS: dict[str, str] = {
+    "open": "first price of the bar",
+    "high": "highest price of the bar",
+    "low": "lowest price of the bar",
+    "close": "last price of the bar (the latest price while the bar is forming: see docs)",
+    "volume": "volume of the bar (0 for indices, which have none)",
+}
+
+
+def timeframe_vocabulary(
+    timeframe: str, indicators: dict[str, str] | None = None
+) -> dict[str, NameInfo]:
+    """Bar fields and declared indicators of one timeframe, and the same one bar back."""
+    out: dict[str, NameInfo] = {}
+    entries = {f: (doc, "INR") for f, doc in BAR_FIELDS.items()}
+    for name, definition in (indicators or {}).items():
+        entries.setdefault(name, (f"{definition} on {timeframe} bars", ""))
+    for name, (doc, unit) in entries.items():
+        out[f"{timeframe}.{name}"] = NameInfo(ValueType.NUMBER, doc, (), unit)
+        out[f"{timeframe}.prev.{name}"] = NameInfo(
+            ValueType.NUMBER, f"{doc}, one completed bar back", (), unit
+        )
+    return out
+
+
+def rule_vocabulary(
+    indicators: dict[str, dict[str, str] | None], params: dict[str, float] | None = None
+) -> Vocabulary:
+    """The vocabulary of one rule file: runtime names, declared timeframes, params."""
+    names = dict(base_vocabulary().names)
+    for timeframe, declared in indicators.items():
+        names.update(timeframe_vocabulary(timeframe, declared or {}))
+    for key in params or {}:
+        names[f"params.{key}"] = NameInfo(ValueType.NUMBER, "a constant set in the rule's params")
+    notes = {
+        tf: f"timeframe '{tf}' is not declared; add '{tf}: {{}}' (or its indicators) under "
+        "'indicators' to read it"
+        for tf in TIMEFRAMES
+        if tf not in indicators
+    }
+    return Vocabulary(dict(sorted(names.items())), notes)

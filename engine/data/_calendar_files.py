@@ -293,7 +293,8 @@ def _check_parts(parts: list[SpecialPart], path: Path) -> None:
         known = [p for p in group if p.open is not None]
         if known and len(known) != len(group):
             raise DataError(f"{d.isoformat()} {seg}: some trading parts have times and some "
-                            "do not; give all of them or none", file=str(path), line=group[0].line)
+                            "do not; give all of them or none", file=str(path),
+                            line=max(p.line for p in group))
         known.sort(key=lambda p: p.open or time())
         for a, b in zip(known, known[1:], strict=False):
             assert a.close is not None and b.open is not None

@@ -10,7 +10,7 @@ a day splits it into separate trading parts.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from engine.errors import DataError
 from engine.timeutil import IST
@@ -19,6 +19,7 @@ __all__ = ["MAX_GAP_SECONDS", "day_parts_from_timestamps"]
 
 MAX_GAP_SECONDS = 30 * 60
 _DAY = 24 * 3600
+_IST_OFFSET = timedelta(hours=5, minutes=30)  # IST has had no daylight saving since 1945
 
 Parts = tuple[tuple[time, time], ...]
 
@@ -29,9 +30,10 @@ def day_parts_from_timestamps(ts: Iterable[datetime], bar_seconds: int) -> dict[
         raise ValueError(f"bar_seconds must be positive; it was {bar_seconds}")
     seconds: dict[date, set[int]] = {}
     for t in ts:
-        if t.tzinfo is None:
+        offset = t.utcoffset()
+        if offset is None:
             raise ValueError(f"naive datetime {t.isoformat()} was given; an aware one is required")
-        local = t.astimezone(IST)
+        local = t if offset == _IST_OFFSET else t.astimezone(IST)
         day = seconds.setdefault(local.date(), set())
         day.add(local.hour * 3600 + local.minute * 60 + local.second)
     if not seconds:
@@ -46,7 +48,8 @@ def _parts(starts: list[int], bar_seconds: int) -> Parts:
         if s - end > MAX_GAP_SECONDS:
             out.append((_clock(begin), _clock(end)))
             begin = s
-        end = max(end, s + bar_seconds)
+        if s + bar_seconds > end:  # starts are sorted, so this is the usual case
+            end = s + bar_seconds
     out.append((_clock(begin), _clock(end)))
     return tuple(out)
 

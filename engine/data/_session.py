@@ -64,7 +64,10 @@ class Session:
         if local.date() != self.date:
             return False
         t = local.time()
-        return any(start <= t < end for start, end in self._parts())
+        for start, end in self._parts():  # a plain loop: this runs once per bar
+            if start <= t < end:
+                return True
+        return False
 
     def minute_index(self, ts: datetime) -> int | None:
         """Trading minutes elapsed before ``ts``'s minute (0 at the open), or None outside.

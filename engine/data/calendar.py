@@ -161,7 +161,7 @@ class Calendar:
         i = bisect_right(dates, d)
         if i == len(dates):
             raise CalendarError(f"no session after {d.isoformat()} is known: the calendar ends "
-                                f"{self._last.isoformat()}; {self._hint()}")
+                                f"{self._last.isoformat()}; {self._hint(derive=False)}")
         return self.session(dates[i], segment)  # type: ignore[return-value]
 
     def previous_session(self, d: date, segment: str = "FO") -> Session:
@@ -220,7 +220,8 @@ class Calendar:
                 raise CalendarError(
                     f"only {len(out)} {underlying.upper()} {what}expiries are known from "
                     f"{on_or_after.isoformat()} to the end of the calendar "
-                    f"({self._last.isoformat()}); {count} were asked for; {self._hint()}"
+                    f"({self._last.isoformat()}); {count} were asked for; "
+                    f"{self._hint(derive=False)}"
                 )
             out = out[:count]
         return out
@@ -327,12 +328,12 @@ class Calendar:
             f"{self._last.isoformat()}); {self._hint()}"
         )
 
-    def _hint(self) -> str:
+    def _hint(self, *, derive: bool = True) -> str:
         if self.derived:
             return "this calendar was derived from a data file and knows only its dates"
-        return (f"derive a calendar from the data file or add the year's holidays to "
-                f"{Path(self.origin) / 'holidays.csv'} and extend coverage.csv "
-                "(see docs/calendar.md)")
+        add = (f"add the year's holidays to {Path(self.origin) / 'holidays.csv'} and extend "
+               "coverage.csv (see docs/calendar.md)")
+        return f"derive a calendar from the data file or {add}" if derive else add
 
 
 @lru_cache(maxsize=8)
@@ -370,8 +371,9 @@ def _days_from_files(files: CalendarFiles, segment: str) -> dict[date, Session |
 def _special_session(d: date, parts: list[SpecialPart], segment: str) -> Session:
     parts = sorted(parts, key=lambda p: p.open or time())
     kind = _common_kind([p.kind for p in parts])
-    known = all(p.open is not None for p in parts)
-    spans = tuple((p.open, p.close) for p in parts if p.open is not None and p.close is not None) if known else ()
+    spans = tuple((p.open, p.close) for p in parts if p.open is not None and p.close is not None)
+    known = len(spans) == len(parts)  # the loader allows all parts timed or none
+    spans = spans if known else ()
     name = _KIND_NAMES.get(kind, kind.replace("_", " "))
     return Session(d, kind, spans, hours_known=known, name=name, segment=segment,
                    part_kinds=tuple(p.kind for p in parts))

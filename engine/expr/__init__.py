@@ -25,20 +25,20 @@ from engine.expr._check import check_tree
 from engine.expr._compile import compile_tree
 from engine.expr._functions import FUNCTIONS, OPERATORS, FunctionInfo
 from engine.expr._parse import Problem, SourceText, parse_source
-from engine.expr._trace import Trace, TraceNode, format_value, trace_tree
+from engine.expr._trace import Trace, TraceNode, TracePlan, build_plan, format_value
 from engine.expr._values import MISSING, Missing, ValueType, is_missing
 from engine.expr._vocab import NameInfo, Vocabulary
 
 __all__ = [
-    "FUNCTIONS",
-    "MISSING",
-    "OPERATORS",
     "Expr",
     "ExprError",
+    "FUNCTIONS",
     "FunctionInfo",
     "Locator",
+    "MISSING",
     "Missing",
     "NameInfo",
+    "OPERATORS",
     "Origin",
     "Trace",
     "TraceNode",
@@ -73,13 +73,18 @@ class Expr:
     tree: Any = field(repr=False)
     python: str = field(repr=False)  # the generated source, for debugging and docs
     evaluate: Callable[[Mapping[str, Any]], Any] = field(repr=False)
+    _plan: TracePlan | None = field(default=None, repr=False)
 
     def __call__(self, context: Mapping[str, Any]) -> Any:
         return self.evaluate(context)
 
     def trace(self, context: Mapping[str, Any]) -> Trace:
         """Evaluate with the explanation; the value equals ``evaluate(context)``."""
-        return trace_tree(self.tree, self.source, context)
+        plan = self._plan
+        if plan is None:  # built on first use: most expressions are never explained
+            plan = build_plan(self.tree, self.source)
+            object.__setattr__(self, "_plan", plan)
+        return plan.trace(context)
 
     def reference(self, context: Mapping[str, Any]) -> Any:
         """Evaluate with simpleeval, the reference semantics (slow; for tests and benchmarks)."""

@@ -151,8 +151,13 @@ class _Checker:
         elif path in FUNCTIONS:
             self.problem(node, "not-allowed", f"function '{path}' is used without calling it")
         else:
-            suggestion = self.vocab.suggest(path)
-            hint = f"did you mean '{suggestion}'?" if suggestion else "run 'engine context' to list names"
+            note = self.vocab.notes.get(path.split(".", 1)[0])
+            suggestion = None if note else self.vocab.suggest(path)
+            hint = (
+                note
+                or (f"did you mean '{suggestion}'?" if suggestion else "")
+                or "run 'engine context FILE' to list the names a rule can read"
+            )
             self.problem(node, "unknown-name", f"unknown name '{path}'", hint)
         return ast.Name(id=path, ctx=ast.Load()), A
 

@@ -82,11 +82,13 @@ def _abs(x: Any) -> Any:
 
 
 def _min(*xs: Any) -> Any:
-    return _first_missing(xs) or min(xs)
+    m = _first_missing(xs)
+    return min(xs) if m is None else m
 
 
 def _max(*xs: Any) -> Any:
-    return _first_missing(xs) or max(xs)
+    m = _first_missing(xs)
+    return max(xs) if m is None else m
 
 
 def _round(x: Any, ndigits: Any = 0) -> Any:
@@ -108,7 +110,8 @@ def _ceil(x: Any) -> Any:
 
 
 def _clamp(x: Any, lo: Any, hi: Any) -> Any:
-    return _first_missing((x, lo, hi)) or min(max(x, lo), hi)
+    m = _first_missing((x, lo, hi))
+    return min(max(x, lo), hi) if m is None else m
 
 
 def _pct_change(new: Any, old: Any) -> Any:

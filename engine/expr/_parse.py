@@ -152,7 +152,7 @@ def parse_source(src: SourceText) -> tuple[ast.expr | None, Problem | None]:
         return None, Problem("too-complex", "the expression is too complex to parse")
     depth, size = _depth_and_size(tree)
     if depth > MAX_DEPTH + 2:
-        return None, Problem("too-deep", f"the expression nests deeper than {MAX_DEPTH} levels")
+        return None, Problem("too-deep", f"the expression nests operators deeper than {MAX_DEPTH} levels; split it up")
     if size > MAX_NODES:
         return None, Problem(
             "too-complex", f"the expression has more than {MAX_NODES} parts; split it into rules"

@@ -18,7 +18,7 @@ from typing import Any
 from engine.expr._functions import FUNCTIONS, OPERATORS
 from engine.expr._values import Missing
 
-__all__ = ["Trace", "TraceNode", "format_value", "trace_tree"]
+__all__ = ["Trace", "TraceNode", "TracePlan", "build_plan", "format_value"]
 
 _CMP_TEXT = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
@@ -40,30 +40,6 @@ class TraceNode:
         yield self
         for child in self.children:
             yield from child.walk()
-
-
-@dataclass(frozen=True, slots=True)
-class Trace:
-    """An evaluation with its explanation: the value, the tree, and every name read."""
-
-    source: str
-    value: Any
-    root: TraceNode
-    reads: Mapping[str, Any]
-
-    def render(self, width: int = 100) -> str:
-        """An indented text tree, one sub-expression per line (leaves folded into parents)."""
-        lines: list[str] = []
-        _render(self.root, 0, lines, width)
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "value": _jsonable(self.value),
-            "reads": {k: _jsonable(v) for k, v in self.reads.items()},
-            "tree": _node_dict(self.root),
-        }
 
 
 def format_value(value: Any) -> str:
@@ -139,94 +115,168 @@ def _render(node: TraceNode, depth: int, lines: list[str], width: int) -> None:
             _render(child, depth + 1, lines, width)
 
 
-class _Tracer:
-    def __init__(self, source: str, context: Mapping[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class _PlanNode:
+    """What is known of a sub-expression before any evaluation: text, span, parts."""
+
+    index: int
+    text: str
+    span: tuple[int, int]
+    kind: str
+    children: tuple[int, ...]
+    name: str = ""  # for kind "name"
+    ops: tuple[type, ...] = ()  # for kind "compare"
+
+
+class TracePlan:
+    """A checked tree flattened in evaluation order, plus a generated function that
+    computes every node's value (no short-circuit) into one tuple."""
+
+    def __init__(self, tree: ast.expr, source: str) -> None:
         self.source = source
         self.flat = source.replace("\r", " ").replace("\n", " ")
-        self.context = context
-        self.reads: dict[str, Any] = {}
+        self.nodes: list[_PlanNode] = []
+        self.consts: dict[str, Any] = {}
+        self.lines: list[str] = []
+        self.root = self._add(tree)
+        body = "\n".join(f"    {line}" for line in self.lines)
+        values = ", ".join(f"v{i}" for i in range(len(self.nodes)))
+        code = f"def _trace(c):\n{body}\n    return ({values},)\n"
+        namespace: dict[str, Any] = {
+            "__builtins__": {},
+            **{f"_op_{t.__name__}": fn for t, fn in OPERATORS.items()},
+            **{f"_f_{name}": info.fn for name, info in FUNCTIONS.items()},
+            **self.consts,
+        }
+        exec(compile(code, "<expr trace>", "exec"), namespace)  # noqa: S102 - checked tree
+        self.evaluate = namespace["_trace"]
+        self.names = {n.name: n.index for n in self.nodes if n.kind == "name"}
 
-    def node(self, n: ast.expr, value: Any, kind: str, **kw: Any) -> TraceNode:
-        start, end = getattr(n, "_start", 0), getattr(n, "_end", len(self.source))
-        return TraceNode(self.flat[start:end].strip(), (start, end), value, kind, **kw)
-
-    def visit(self, n: ast.expr) -> TraceNode:  # noqa: C901 - one branch per node kind
+    def _add(self, n: ast.expr) -> int:  # noqa: C901 - one branch per node kind
+        kind, children, name, ops = "constant", (), "", ()
         if isinstance(n, ast.Name):
-            value = self.context[n.id]
-            self.reads[n.id] = value
-            note = value.reason if type(value) is Missing else ""
-            return self.node(n, value, "name", reads={n.id: value}, note=note)
-        if isinstance(n, ast.Constant):
-            return self.node(n, n.value, "constant")
-        if isinstance(n, ast.BoolOp):
-            parts = tuple(self.visit(v) for v in n.values)
-            is_and = isinstance(n.op, ast.And)
-            value = parts[-1].value
-            for p in parts:
-                if (not p.value) if is_and else bool(p.value):
-                    value = p.value
-                    break
-            return self.node(n, value, "and" if is_and else "or", children=parts)
-        if isinstance(n, ast.UnaryOp):
-            inner = self.visit(n.operand)
-            value = OPERATORS[type(n.op)](inner.value)
+            kind, name, expr = "name", n.id, f"c[{n.id!r}]"
+        elif isinstance(n, ast.Constant):
+            key = f"_k{len(self.consts)}"
+            self.consts[key] = n.value
+            expr = key
+        elif isinstance(n, ast.BoolOp):
+            children = tuple(self._add(v) for v in n.values)
+            kind = "and" if isinstance(n.op, ast.And) else "or"
+            expr = f" {kind} ".join(f"v{c}" for c in children)
+        elif isinstance(n, ast.UnaryOp):
+            children = (self._add(n.operand),)
             kind = "not" if isinstance(n.op, ast.Not) else "arith"
-            return self.node(n, value, kind, children=(inner,))
-        if isinstance(n, ast.BinOp):
-            left, right = self.visit(n.left), self.visit(n.right)
-            value = OPERATORS[type(n.op)](left.value, right.value)
-            note = value.reason if type(value) is Missing and not _has_missing(left, right) else ""
-            return self.node(n, value, "arith", children=(left, right), note=note)
-        if isinstance(n, ast.Compare):
-            return self._compare(n)
-        if isinstance(n, ast.IfExp):
-            test, body, orelse = self.visit(n.test), self.visit(n.body), self.visit(n.orelse)
-            value = body.value if test.value else orelse.value
-            return self.node(n, value, "if", children=(test, body, orelse))
-        if isinstance(n, ast.Call):
+            expr = f"_op_{type(n.op).__name__}(v{children[0]})"
+        elif isinstance(n, ast.BinOp):
+            children = (self._add(n.left), self._add(n.right))
+            kind = "arith"
+            expr = f"_op_{type(n.op).__name__}(v{children[0]}, v{children[1]})"
+        elif isinstance(n, ast.Compare):
+            children = tuple(self._add(x) for x in (n.left, *n.comparators))
+            kind, ops = "compare", tuple(type(op) for op in n.ops)
+            parts = [f"v{children[0]}"]
+            for op, c in zip(n.ops, children[1:], strict=True):
+                parts += [_CMP_TEXT[type(op)], f"v{c}"]
+            expr = " ".join(parts)
+        elif isinstance(n, ast.IfExp):
+            children = (self._add(n.test), self._add(n.body), self._add(n.orelse))
+            kind = "if"
+            expr = f"v{children[1]} if v{children[0]} else v{children[2]}"
+        elif isinstance(n, ast.Call):
             assert isinstance(n.func, ast.Name)
-            args = tuple(self.visit(a) for a in n.args)
-            value = FUNCTIONS[n.func.id].fn(*(a.value for a in args))
-            return self.node(n, value, "call", children=args)
-        raise TypeError(f"unchecked node {type(n).__name__} reached the tracer")
+            children = tuple(self._add(a) for a in n.args)
+            kind = "call"
+            expr = f"_f_{n.func.id}({', '.join(f'v{c}' for c in children)})"
+        else:
+            raise TypeError(f"unchecked node {type(n).__name__} reached the tracer")
+        index = len(self.nodes)
+        start, end = getattr(n, "_start", 0), getattr(n, "_end", len(self.source))
+        text = self.flat[start:end].strip()
+        self.nodes.append(_PlanNode(index, text, (start, end), kind, children, name, ops))
+        self.lines.append(f"v{index} = {expr}")
+        return index
 
-    def _compare(self, n: ast.Compare) -> TraceNode:
-        parts = [self.visit(n.left), *(self.visit(c) for c in n.comparators)]
-        value: Any = True
-        margin: float | None = None
-        notes: list[str] = []
-        for i, op in enumerate(n.ops):
-            left, right = parts[i].value, parts[i + 1].value
-            result = OPERATORS[type(op)](left, right)
-            for side in (parts[i], parts[i + 1]):
-                if type(side.value) is Missing:
-                    notes.append(f"{side.text} is missing: {side.value.reason}")
-            if len(n.ops) == 1:
-                margin = _margin(op, left, right)
-            if not result:
-                value = result
-                break
-            value = result
-        note = "; ".join(dict.fromkeys(notes))
-        return self.node(n, value, "compare", children=tuple(parts), margin=margin, note=note)
+    def trace(self, context: Mapping[str, Any]) -> Trace:
+        values = self.evaluate(context)
+        reads = {name: values[i] for name, i in self.names.items()}
+        return Trace(self, values, reads)
+
+
+class Trace:
+    """An evaluation with its explanation: the value, every name read, and the tree
+    of sub-expressions (built on first use)."""
+
+    __slots__ = ("_plan", "_root", "_values", "reads", "value")
+
+    def __init__(self, plan: TracePlan, values: tuple[Any, ...], reads: dict[str, Any]) -> None:
+        self._plan = plan
+        self._values = values
+        self._root: TraceNode | None = None
+        self.value = values[plan.root]
+        self.reads = reads
+
+    @property
+    def source(self) -> str:
+        return self._plan.source
+
+    @property
+    def root(self) -> TraceNode:
+        if self._root is None:
+            self._root = self._build(self._plan.root)
+        return self._root
+
+    def _build(self, index: int) -> TraceNode:
+        p = self._plan.nodes[index]
+        value = self._values[index]
+        children = tuple(self._build(c) for c in p.children)
+        reads = {p.name: value} if p.kind == "name" else {}
+        note, margin = "", None
+        if p.kind == "name" and type(value) is Missing:
+            note = value.reason
+        elif p.kind == "arith" and type(value) is Missing and not _has_missing(*children):
+            note = value.reason
+        elif p.kind == "compare":
+            note = "; ".join(
+                dict.fromkeys(
+                    f"{c.text} is missing: {c.value.reason}"
+                    for c in children
+                    if type(c.value) is Missing
+                )
+            )
+            if len(p.ops) == 1:
+                margin = _margin(p.ops[0], children[0].value, children[1].value)
+        return TraceNode(p.text, p.span, value, p.kind, reads, children, margin, note)
+
+    def render(self, width: int = 100) -> str:
+        """An indented text tree, one clause per line (comparisons show their values)."""
+        lines: list[str] = []
+        _render(self.root, 0, lines, width)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "value": _jsonable(self.value),
+            "reads": {k: _jsonable(v) for k, v in self.reads.items()},
+            "tree": _node_dict(self.root),
+        }
 
 
 def _has_missing(*nodes: TraceNode) -> bool:
     return any(type(n.value) is Missing for n in nodes)
 
 
-def _margin(op: ast.cmpop, left: Any, right: Any) -> float | None:
+def _margin(op: type, left: Any, right: Any) -> float | None:
     numbers = (int, float)
     if type(left) not in numbers or type(right) not in numbers:
         return None
-    if isinstance(op, ast.Gt | ast.GtE):
+    if op in (ast.Gt, ast.GtE):
         return float(left - right)
-    if isinstance(op, ast.Lt | ast.LtE):
+    if op in (ast.Lt, ast.LtE):
         return float(right - left)
     return None
 
 
-def trace_tree(tree: ast.expr, source: str, context: Mapping[str, Any]) -> Trace:
-    tracer = _Tracer(source, context)
-    root = tracer.visit(tree)
-    return Trace(source, root.value, root, dict(tracer.reads))
+def build_plan(tree: ast.expr, source: str) -> TracePlan:
+    return TracePlan(tree, source)

@@ -31,6 +31,9 @@ class Vocabulary(Mapping[str, NameInfo]):
     """An immutable mapping of dotted name -> NameInfo, with namespace and suggestion lookup."""
 
     names: Mapping[str, NameInfo]
+    #: Hints for namespaces that exist in the language but are not declared here
+    #: (``{"m1": "declare timeframe m1 under 'indicators' to read it"}``).
+    notes: Mapping[str, str] = field(default_factory=dict)
     _namespaces: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -49,7 +52,7 @@ class Vocabulary(Mapping[str, NameInfo]):
         )
 
     def merged(self, other: Mapping[str, NameInfo]) -> Vocabulary:
-        return Vocabulary({**self.names, **other})
+        return Vocabulary({**self.names, **other}, self.notes)
 
     def __getitem__(self, key: str) -> NameInfo:
         return self.names[key]

@@ -26,6 +26,7 @@ from engine.model.market import (
     Bar,
     Tick,
     ist_date_of,
+    make_bar,
     ns_to_datetime,
     to_ns,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "TickRejected",
     "Timeframe",
     "ist_date_of",
+    "make_bar",
     "ns_to_datetime",
     "to_ns",
 ]

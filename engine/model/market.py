@@ -14,7 +14,16 @@ from datetime import UTC, date, datetime, timedelta
 from engine.model.enums import Timeframe
 from engine.timeutil import IST
 
-__all__ = ["IST_OFFSET_NS", "NANOS", "Bar", "Tick", "ist_date_of", "ns_to_datetime", "to_ns"]
+__all__ = [
+    "IST_OFFSET_NS",
+    "NANOS",
+    "Bar",
+    "Tick",
+    "ist_date_of",
+    "make_bar",
+    "ns_to_datetime",
+    "to_ns",
+]
 
 NANOS = 1_000_000_000
 # India has kept UTC+05:30 without daylight saving since 1945, so a fixed offset gives the
@@ -108,3 +117,56 @@ class Bar:
     def trading_date(self) -> date:
         """The IST date the bar belongs to."""
         return ist_date_of(self.ts_event)
+
+
+_NEW = object.__new__
+_SETTERS = tuple(
+    Bar.__dict__[name].__set__
+    for name in (
+        "symbol",
+        "timeframe",
+        "ts_event",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "oi",
+        "filled",
+        "ts_init",
+    )
+)
+
+
+def make_bar(
+    symbol: str,
+    timeframe: Timeframe,
+    ts_event: int,
+    open: float,
+    high: float,
+    low: float,
+    close: float,
+    volume: int,
+    oi: int | None = None,
+    filled: bool = False,
+    ts_init: int = 0,
+) -> Bar:
+    """A ``Bar`` built without the frozen-dataclass ``__setattr__`` detour (about 3x faster).
+
+    For loaders that create tens of thousands of bars from values they already checked;
+    the result is an ordinary, equal, immutable ``Bar``.
+    """
+    bar = _NEW(Bar)
+    s = _SETTERS
+    s[0](bar, symbol)
+    s[1](bar, timeframe)
+    s[2](bar, ts_event)
+    s[3](bar, open)
+    s[4](bar, high)
+    s[5](bar, low)
+    s[6](bar, close)
+    s[7](bar, volume)
+    s[8](bar, oi)
+    s[9](bar, filled)
+    s[10](bar, ts_init)
+    return bar

@@ -1,0 +1,129 @@
+"""``engine calendar``: the coming NSE sessions, their hours, and the expiries on each.
+
+A quick look before trading (or before trusting a backtest): which days trade, which are
+holidays, special sessions with their own hours, and which weekly or monthly contracts
+expire on each day with their lot size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.data.calendar import Calendar, Expiry
+
+_HOURS_WIDTH = 24
+_KIND_WIDTH = 14
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; expected YYYY-MM-DD") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of days of 1 or more")
+    return int(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", type=_iso_date, metavar="DATE",
+                        help="first date to show, YYYY-MM-DD (default: today in IST)")
+    parser.add_argument("--days", type=_positive, default=10, metavar="N",
+                        help="how many calendar days to show (default 10)")
+    parser.add_argument("--underlying", action="append", metavar="NAME",
+                        help="underlying whose expiries to show; repeat for more "
+                             "(default NIFTY)")
+    parser.add_argument("--segment", choices=("FO", "CM"), default="FO",
+                        help="market segment whose hours to show (default FO, where index "
+                             "options trade)")
+    parser.add_argument("--calendar-dir", metavar="DIR",
+                        help="calendar folder to use instead of the shipped one "
+                             "(default: $ENGINE_CALENDAR_DIR, else the shipped calendar)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from engine.data.calendar import Calendar
+    from engine.errors import CalendarError
+    from engine.timeutil import IST
+
+    cal = Calendar.from_dir(args.calendar_dir) if args.calendar_dir else Calendar.default()
+    start: date = args.start or datetime.now(IST).date()
+    end = start + timedelta(days=args.days - 1)
+    underlyings = [u.upper() for u in (args.underlying or ["NIFTY"])]
+    if not cal.covers(start):
+        cal.session(start)  # raises the CalendarError that says how to extend the calendar
+    for u in underlyings:
+        cal.expiries(u, start)  # an unknown underlying fails before anything is printed
+    shown_end = min(end, cal.last_date)
+    print(f"NSE sessions {start} .. {shown_end} ({args.segment} hours, IST); "
+          f"expiries for {', '.join(underlyings)}")
+    print(f"calendar: {cal.origin} (complete {cal.first_date} .. {cal.last_date})")
+    print()
+    for line in _lines(cal, start, shown_end, underlyings, args.segment):
+        print(line)
+    if end > cal.last_date:
+        try:
+            cal.session(end)
+        except CalendarError as e:
+            print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _lines(cal: Calendar, start: date, end: date, underlyings: list[str],
+           segment: str) -> list[str]:
+    from datetime import timedelta
+
+    expiring: dict[date, list[str]] = {}
+    for u in underlyings:
+        for e in cal.expiries(u, start):
+            if e.date > end:
+                break
+            expiring.setdefault(e.date, []).append(_expiry_text(cal, e))
+    out: list[str] = []
+    d = start
+    while d <= end:
+        out.extend(_day_lines(cal, d, segment, expiring.get(d, [])))
+        d += timedelta(days=1)
+    return out
+
+
+def _day_lines(cal: Calendar, d: date, segment: str, expiries: list[str]) -> list[str]:
+    session = cal.session(d, segment)
+    holiday = cal.holiday_name(d)
+    if session is None:
+        notes = [holiday] if holiday else []
+        hours, kind = "closed", "holiday"
+    else:
+        note = session.name if session.kind != "regular" else ""
+        if holiday:
+            note = f"{note} on a holiday" if note else "holiday"
+        notes = ([note] if note else []) + expiries
+        hours, kind = session.describe_hours(), session.kind
+    if not notes and session is None:
+        return []  # a plain weekend
+    first = f"{d.isoformat()} {d:%a}  {hours:<{_HOURS_WIDTH}}  {kind:<{_KIND_WIDTH}}"
+    if not notes:
+        return [first.rstrip()]
+    pad = " " * (len(first) + 2)
+    return [f"{first}  {notes[0]}"] + [f"{pad}{text}" for text in notes[1:]]
+
+
+def _expiry_text(cal: Calendar, e: Expiry) -> str:
+    from engine.errors import CalendarError
+
+    moved = f" (moved from {e.moved_from}, a holiday)" if e.moved_from else ""
+    try:
+        lot = f"lot {cal.lot_size(e.underlying, e.date)}"
+    except CalendarError:
+        lot = "lot size not known"
+    return f"{e.underlying} {e.kind} expiry{moved}, {lot}"

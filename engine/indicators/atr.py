@@ -1,0 +1,105 @@
+"""True range and Wilder's Average True Range, as TA-Lib computes them.
+
+True range of a bar (from the second bar on) is the largest of ``high - low``,
+``|high - previous close|`` and ``|low - previous close|``: a gap counts as range. ATR(n)
+starts at index ``n`` with the plain mean of the first ``n`` true ranges (bars 1..n), then
+``atr = (atr * (n-1) + tr) / n``. ATR(1) is the true range itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from engine.indicators._recurrence import linear_recurrence, sequential_sum
+from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+
+__all__ = ["Atr", "atr", "true_range"]
+
+
+class Atr:
+    """Streaming ATR: ``update(high, low, close)``; the first value after ``period + 1`` bars."""
+
+    __slots__ = ("_atr", "_count", "_n1", "_period", "_prev_close", "_value")
+
+    def __init__(self, period: int) -> None:
+        self._period = check_period("atr", period, 1)
+        self._n1 = float(self._period - 1)
+        self.reset()
+
+    def reset(self) -> None:
+        self._count = 0
+        self._prev_close = 0.0
+        self._atr = 0.0  # the sum of true ranges during the warm-up, then the average
+        self._value: float | None = None
+
+    def update(self, high: float, low: float, close: float) -> None:
+        count = self._count
+        self._count = count + 1
+        prev = self._prev_close
+        self._prev_close = close
+        if count == 0:
+            return
+        tr = high - low
+        gap = high - prev if high >= prev else prev - high
+        if gap > tr:
+            tr = gap
+        gap = low - prev if low >= prev else prev - low
+        if gap > tr:
+            tr = gap
+        n = self._period
+        if count > n:
+            self._atr = (self._atr * self._n1 + tr) / n
+            self._value = self._atr
+        else:
+            self._atr += tr
+            if count == n:
+                self._atr /= n
+                self._value = self._atr
+
+    @property
+    def value(self) -> float | None:
+        return self._value
+
+    @property
+    def ready(self) -> bool:
+        return self._value is not None
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def warmup(self) -> int:
+        return self._period + 1
+
+    @property
+    def period(self) -> int:
+        return self._period
+
+
+def true_range(highs: FloatArray, lows: FloatArray, closes: FloatArray) -> FloatArray:
+    """True range of bars ``1 .. N-1`` (length ``N-1``): the first bar has none."""
+    high = highs[1:]
+    low = lows[1:]
+    prev = closes[:-1]
+    tr = high - low
+    np.maximum(tr, np.abs(high - prev), out=tr)
+    np.maximum(tr, np.abs(low - prev), out=tr)
+    return tr
+
+
+def atr(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> FloatArray:
+    """ATR over arrays; NaN at indices ``0 .. period-1`` (TA-Lib ``ATR``)."""
+    n = check_period("atr", period, 1)
+    high = as_series(highs, "atr high")
+    low = as_series(lows, "atr low", high.shape[0])
+    close = as_series(closes, "atr close", high.shape[0])
+    out = nan_array(high.shape[0])
+    if high.shape[0] <= n:
+        return out
+    tr = true_range(high, low, close)
+    seed = sequential_sum(tr[:n]) / n
+    out[n] = seed
+    out[n + 1 :] = linear_recurrence(tr[n:] / n, (n - 1.0) / n, seed)
+    return out

@@ -1,0 +1,333 @@
+"""Wilder's directional movement: +DI, -DI and ADX from one shared computation.
+
+Exactly TA-Lib's algorithm (``ADX``, ``PLUS_DI``, ``MINUS_DI``, default mode):
+
+- From the second bar, ``up = high - prev_high`` and ``down = prev_low - low``. ``-DM1`` is
+  ``down`` when ``down > 0`` and ``up < down``; otherwise ``+DM1`` is ``up`` when ``up > 0``
+  and ``up > down``; otherwise both are 0 (inside bars, equal moves, flat bars).
+- ``TR1`` is the true range (see :mod:`engine.indicators.atr`).
+- +DM, -DM and TR are *sums*: bars ``1 .. n-1`` are added up (n-1 values), then from bar ``n``
+  on Wilder-smoothed: ``s = s - s/n + today``.
+- From bar ``n``: ``+DI = 100 * (+DM / TR)`` and ``-DI = 100 * (-DM / TR)``, both 0 when TR
+  is exactly 0 (no price has moved since the first bar). First value at index ``n``.
+- ``DX = 100 * |(-DI) - (+DI)| / ((-DI) + (+DI))``. The first ADX, at index ``2n-1``, is the
+  sum of the DX of bars ``n .. 2n-1`` divided by ``n``, a bar whose DX is undefined (TR or
+  the DI sum exactly 0) adding 0. After that ``adx = (adx * (n-1) + DX) / n``, and a bar whose
+  DX is undefined leaves ADX unchanged (TA-Lib holds the previous value; it does not count
+  an undefined DX as 0).
+
+TA-Lib 0.4 tested "zero" with an epsilon of 1e-8; the TA-Lib C library the tests run
+against (0.6 and later) tests exact zero, and so does this module.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from engine.indicators._recurrence import linear_recurrence
+from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+
+__all__ = [
+    "Adx",
+    "DirectionalMovement",
+    "DmiArrays",
+    "MinusDi",
+    "PlusDi",
+    "adx",
+    "dmi",
+    "minus_di",
+    "plus_di",
+]
+
+
+class DirectionalMovement:
+    """Streaming ADX, +DI and -DI sharing one DM/TR smoothing: ``update(high, low, close)``.
+
+    Read ``adx``, ``plus_di`` and ``minus_di`` (``None`` until each is ready). +DI and -DI
+    need ``period + 1`` bars (``di_warmup``), ADX needs ``2 * period`` (``adx_warmup``).
+    """
+
+    __slots__ = (
+        "_adx",
+        "_adx_index",
+        "_count",
+        "_dx_sum",
+        "_mdi",
+        "_mdm",
+        "_n1",
+        "_nf",
+        "_pdi",
+        "_pdm",
+        "_period",
+        "_prev_close",
+        "_prev_high",
+        "_prev_low",
+        "_tr",
+    )
+
+    def __init__(self, period: int) -> None:
+        self._period = check_period("adx", period, 2)
+        self._nf = float(self._period)
+        self._n1 = float(self._period - 1)
+        self._adx_index = 2 * self._period - 1  # bar index of the first ADX
+        self.reset()
+
+    def reset(self) -> None:
+        self._count = 0
+        self._prev_high = self._prev_low = self._prev_close = 0.0
+        self._pdm = self._mdm = self._tr = 0.0  # sums, then Wilder-smoothed sums
+        self._dx_sum = 0.0
+        self._adx: float | None = None
+        self._pdi: float | None = None
+        self._mdi: float | None = None
+
+    def update(self, high: float, low: float, close: float) -> None:
+        # One flat function on purpose: this is the hottest path of a backtest (~1 us/bar).
+        count = self._count
+        self._count = count + 1
+        if count < self._period:
+            self._warm_up(high, low, close, count)
+            return
+        n = self._nf
+        up = high - self._prev_high
+        down = self._prev_low - low
+        prev = self._prev_close
+        self._prev_high = high
+        self._prev_low = low
+        self._prev_close = close
+        tr = high - low
+        gap = high - prev
+        if gap < 0.0:
+            gap = -gap
+        if gap > tr:
+            tr = gap
+        gap = low - prev
+        if gap < 0.0:
+            gap = -gap
+        if gap > tr:
+            tr = gap
+        pdm = self._pdm
+        mdm = self._mdm
+        pdm -= pdm / n
+        mdm -= mdm / n
+        if down > 0.0 and up < down:
+            mdm += down
+        elif up > 0.0 and up > down:
+            pdm += up
+        trs = self._tr
+        trs = trs - trs / n + tr
+        self._pdm = pdm
+        self._mdm = mdm
+        self._tr = trs
+        if trs != 0.0:
+            mdi = 100.0 * (mdm / trs)
+            pdi = 100.0 * (pdm / trs)
+            self._mdi = mdi
+            self._pdi = pdi
+            total = mdi + pdi
+            if total != 0.0:
+                spread = mdi - pdi
+                if spread < 0.0:
+                    spread = -spread
+                dx = 100.0 * (spread / total)
+                if count > self._adx_index:
+                    self._adx = (self._adx * self._n1 + dx) / n  # type: ignore[operator]
+                else:
+                    self._dx_sum += dx
+        else:
+            self._mdi = self._pdi = 0.0
+        if count == self._adx_index:
+            self._adx = self._dx_sum / n
+
+    def _warm_up(self, high: float, low: float, close: float, count: int) -> None:
+        """Bars 0 .. n-1: remember the first bar, then add up DM and TR (no smoothing)."""
+        if count:
+            up = high - self._prev_high
+            down = self._prev_low - low
+            if down > 0.0 and up < down:
+                self._mdm += down
+            elif up > 0.0 and up > down:
+                self._pdm += up
+            prev = self._prev_close
+            self._tr += max(high - low, abs(high - prev), abs(low - prev))
+        self._prev_high = high
+        self._prev_low = low
+        self._prev_close = close
+
+    @property
+    def adx(self) -> float | None:
+        return self._adx
+
+    @property
+    def plus_di(self) -> float | None:
+        return self._pdi
+
+    @property
+    def minus_di(self) -> float | None:
+        return self._mdi
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def period(self) -> int:
+        return self._period
+
+    @property
+    def adx_warmup(self) -> int:
+        return 2 * self._period
+
+    @property
+    def di_warmup(self) -> int:
+        return self._period + 1
+
+
+class Adx(DirectionalMovement):
+    """Streaming ADX; ``value`` is the ADX (the DIs stay readable as attributes)."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> float | None:
+        return self._adx
+
+    @property
+    def ready(self) -> bool:
+        return self._adx is not None
+
+    @property
+    def warmup(self) -> int:
+        return 2 * self._period
+
+
+class PlusDi(DirectionalMovement):
+    """Streaming +DI; ``value`` is +DI."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> float | None:
+        return self._pdi
+
+    @property
+    def ready(self) -> bool:
+        return self._pdi is not None
+
+    @property
+    def warmup(self) -> int:
+        return self._period + 1
+
+
+class MinusDi(DirectionalMovement):
+    """Streaming -DI; ``value`` is -DI."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> float | None:
+        return self._mdi
+
+    @property
+    def ready(self) -> bool:
+        return self._mdi is not None
+
+    @property
+    def warmup(self) -> int:
+        return self._period + 1
+
+
+class DmiArrays(NamedTuple):
+    """The three outputs of :func:`dmi`, each as long as the input, NaN while warming up."""
+
+    adx: FloatArray
+    plus_di: FloatArray
+    minus_di: FloatArray
+
+
+def dmi(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> DmiArrays:
+    """ADX, +DI and -DI over arrays in one pass (TA-Lib ``ADX``, ``PLUS_DI``, ``MINUS_DI``)."""
+    n = check_period("adx", period, 2)
+    high = as_series(highs, "adx high")
+    low = as_series(lows, "adx low", high.shape[0])
+    close = as_series(closes, "adx close", high.shape[0])
+    length = high.shape[0]
+    result = DmiArrays(nan_array(length), nan_array(length), nan_array(length))
+    if length <= n:
+        return result
+    pdm, mdm, trs = _smoothed_sums(high, low, close, n)
+    valid, dx = _di_and_dx(pdm, mdm, trs, result.plus_di[n:], result.minus_di[n:])
+    if length >= 2 * n:
+        result.adx[2 * n - 1 :] = _adx_from_dx(dx, valid, n)
+    return result
+
+
+def adx(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> FloatArray:
+    """ADX over arrays; NaN at indices ``0 .. 2*period-2`` (TA-Lib ``ADX``)."""
+    return dmi(highs, lows, closes, period).adx
+
+
+def plus_di(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> FloatArray:
+    """+DI over arrays; NaN at indices ``0 .. period-1`` (TA-Lib ``PLUS_DI``)."""
+    return dmi(highs, lows, closes, period).plus_di
+
+
+def minus_di(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> FloatArray:
+    """-DI over arrays; NaN at indices ``0 .. period-1`` (TA-Lib ``MINUS_DI``)."""
+    return dmi(highs, lows, closes, period).minus_di
+
+
+def _smoothed_sums(high: FloatArray, low: FloatArray, close: FloatArray, n: int) -> FloatArray:
+    """Rows +DM, -DM, TR for bars ``n .. N-1``: seeded sums, then Wilder smoothing."""
+    up = high[1:] - high[:-1]
+    down = low[:-1] - low[1:]
+    raw = np.zeros((3, up.shape[0]), dtype=np.float64)  # column j is bar j+1
+    np.copyto(raw[0], up, where=(up > 0.0) & (up > down))
+    np.copyto(raw[1], down, where=(down > 0.0) & (up < down))
+    tr = raw[2]
+    np.subtract(high[1:], low[1:], out=tr)
+    np.maximum(tr, np.abs(high[1:] - close[:-1]), out=tr)
+    np.maximum(tr, np.abs(low[1:] - close[:-1]), out=tr)
+    seeds = np.cumsum(raw[:, : n - 1], axis=1)[:, -1]  # n >= 2: at least one bar
+    return linear_recurrence(raw[:, n - 1 :], 1.0 - 1.0 / n, seeds)
+
+
+def _di_and_dx(
+    pdm: FloatArray, mdm: FloatArray, trs: FloatArray, plus_out: FloatArray, minus_out: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Fill +DI and -DI (0 where TR is 0); return (DX defined?, DX) per bar from ``n``."""
+    moved = trs != 0.0
+    plus_out.fill(0.0)
+    minus_out.fill(0.0)
+    np.divide(pdm, trs, out=plus_out, where=moved)
+    np.divide(mdm, trs, out=minus_out, where=moved)
+    plus_out *= 100.0
+    minus_out *= 100.0
+    total = minus_out + plus_out
+    valid = moved & (total != 0.0)
+    spread = np.abs(minus_out - plus_out)
+    dx = np.zeros_like(total)
+    np.divide(spread, total, out=dx, where=valid)
+    dx *= 100.0
+    return valid, dx
+
+
+def _adx_from_dx(dx: FloatArray, valid: FloatArray, n: int) -> FloatArray:
+    """ADX for bars ``2n-1 ..``: mean of the first n DX, then Wilder's average of defined DX."""
+    seed = float(np.cumsum(dx[:n])[-1]) / n  # undefined DX are 0 in `dx`: they add nothing
+    later = dx[n:]
+    defined = valid[n:]
+    out = np.empty(later.shape[0] + 1, dtype=np.float64)
+    out[0] = seed
+    if defined.all():
+        out[1:] = linear_recurrence(later / n, (n - 1.0) / n, seed)
+        return out
+    # An undefined DX holds ADX: smooth over the defined ones, then carry each value forward.
+    steps = np.empty(int(defined.sum()) + 1, dtype=np.float64)
+    steps[0] = seed
+    steps[1:] = linear_recurrence(later[defined] / n, (n - 1.0) / n, seed)
+    out[1:] = steps[np.cumsum(defined)]
+    return out

@@ -1,0 +1,116 @@
+"""Wilder's Relative Strength Index, as TA-Lib computes it in its default mode.
+
+For each bar after the first, the change ``d = x[t] - x[t-1]`` is a gain (``d >= 0``) or a
+loss (``-d`` when ``d < 0``). The first average gain and loss, at index ``n``, are the plain
+means of the first ``n`` gains and losses; after that each is smoothed the Wilder way,
+``avg = (avg * (n-1) + today) / n``. ``RSI = 100 * avg_gain / (avg_gain + avg_loss)``, and 0
+when both averages are exactly 0 (a flat series): TA-Lib's choice, kept here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from engine.indicators._recurrence import linear_recurrence, sequential_sum
+from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+
+__all__ = ["Rsi", "rsi"]
+
+
+class Rsi:
+    """Streaming RSI: ``update(x)``; the first value after ``period + 1`` bars."""
+
+    __slots__ = ("_count", "_gain", "_loss", "_n1", "_period", "_prev", "_value")
+
+    def __init__(self, period: int) -> None:
+        self._period = check_period("rsi", period, 2)
+        self._n1 = float(self._period - 1)
+        self.reset()
+
+    def reset(self) -> None:
+        self._count = 0
+        self._prev = 0.0
+        self._gain = 0.0  # a sum during the warm-up, then the smoothed average
+        self._loss = 0.0
+        self._value: float | None = None
+
+    def update(self, x: float) -> None:
+        change = x - self._prev
+        self._prev = x
+        count = self._count
+        self._count = count + 1
+        n = self._period
+        if count > n:
+            gain = self._gain * self._n1
+            loss = self._loss * self._n1
+            if change < 0.0:
+                loss -= change
+            else:
+                gain += change
+            gain /= n
+            loss /= n
+        elif count == 0:
+            return
+        else:
+            gain, loss = self._gain, self._loss
+            if change < 0.0:
+                loss -= change
+            else:
+                gain += change
+            if count < n:
+                self._gain, self._loss = gain, loss
+                return
+            gain /= n
+            loss /= n
+        self._gain = gain
+        self._loss = loss
+        total = gain + loss
+        self._value = 100.0 * (gain / total) if total != 0.0 else 0.0
+
+    @property
+    def value(self) -> float | None:
+        return self._value
+
+    @property
+    def ready(self) -> bool:
+        return self._value is not None
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def warmup(self) -> int:
+        return self._period + 1
+
+    @property
+    def period(self) -> int:
+        return self._period
+
+
+def rsi(values: ArrayLike, period: int) -> FloatArray:
+    """RSI over an array; NaN at indices ``0 .. period-1`` (TA-Lib ``RSI``)."""
+    n = check_period("rsi", period, 2)
+    x = as_series(values, "rsi input")
+    out = nan_array(x.shape[0])
+    if x.shape[0] <= n:
+        return out
+    change = np.diff(x)
+    falling = change < 0.0
+    moves = np.empty((2, change.shape[0]), dtype=np.float64)
+    moves[0] = np.where(falling, 0.0, change)  # gains
+    moves[1] = np.where(falling, -change, 0.0)  # losses
+    seeds = np.array([sequential_sum(moves[0, :n]), sequential_sum(moves[1, :n])]) / n
+    moves[:, n:] /= n
+    averages = np.empty((2, change.shape[0] - n + 1), dtype=np.float64)
+    averages[:, 0] = seeds
+    averages[:, 1:] = linear_recurrence(moves[:, n:], (n - 1.0) / n, seeds)
+    gain, loss = averages
+    total = gain + loss
+    nonzero = total != 0.0
+    result = np.zeros_like(total)
+    np.divide(gain, total, out=result, where=nonzero)
+    result *= 100.0
+    out[n:] = result
+    return out

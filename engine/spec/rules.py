@@ -1,0 +1,264 @@
+"""Loading a strategy rule file: schema, semantic checks, compiled expressions.
+
+``load_rule_file`` returns a ``RuleSpec`` whose every condition is a compiled ``Expr``,
+or raises ``SpecError`` listing every problem in the file at once: YAML syntax, tabs,
+duplicate keys, the schema, duplicate rule names, bad indicator definitions, and each
+expression's unknown names, types and forbidden constructs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.context import BAR_FIELDS, TIMEFRAMES, rule_vocabulary
+from engine.diagnostics import Diagnostic
+from engine.errors import ExprError, SpecError
+from engine.expr import Expr, Origin, ValueType, Vocabulary, compile_expr
+from engine.spec._schema import schema_diagnostics
+from engine.spec._yaml import Path_, SourceMap, YamlDocument, load_yaml_file
+
+__all__ = ["Condition", "ExitRule", "RuleSpec", "Trigger", "load_rule_document", "load_rule_file"]
+
+SCHEMA = "rules.schema.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A named condition (a filter, or a direction side)."""
+
+    name: str
+    when: Expr
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    name: str
+    side: str  # "CE", "PE" or "direction"
+    when: Expr
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExitRule:
+    name: str
+    priority: int
+    when: Expr
+    action: str = "exit"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A loaded, checked strategy. Exits are in evaluation order (priority, then file order)."""
+
+    file: str
+    name: str
+    underlyings: tuple[str, ...]
+    indicators: dict[str, dict[str, str]]
+    direction: dict[str, Condition]
+    filters: tuple[Condition, ...]
+    triggers: tuple[Trigger, ...]
+    exits: tuple[ExitRule, ...]
+    sizing: dict[str, Any] = field(default_factory=dict)
+    strikes: dict[str, Any] = field(default_factory=dict)
+    risk: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, float] = field(default_factory=dict)
+    description: str = ""
+    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}), repr=False)
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+_SECTIONS = ("filters", "triggers", "exits")
+
+
+def _where(data: Any) -> Callable[[Path_], str]:
+    """'exits[2] 'stop_loss'' for any path inside a list item that has a name."""
+
+    def where(path: Path_) -> str:
+        if len(path) >= 2 and path[0] in _SECTIONS and isinstance(path[1], int):
+            items = data.get(path[0]) if isinstance(data, dict) else None
+            name = ""
+            if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
+                raw = items[path[1]].get("name")
+                name = f" '{raw}'" if isinstance(raw, str) else ""
+            return f"{path[0]}[{path[1]}]{name}"
+        if len(path) >= 2 and path[0] == "direction":
+            return f"direction {path[1]}"
+        if len(path) >= 2 and path[0] == "indicators":
+            return ".".join(str(p) for p in path[:3])
+        return ""
+
+    return where
+
+
+class _RuleChecker:
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.data: dict[str, Any] = doc.data
+        self.source: SourceMap = doc.source
+        self.where = _where(doc.data)
+        self.problems: list[Diagnostic] = list(doc.diagnostics)
+
+    def report(self, path: Path_, code: str, message: str, hint: str = "", **kw: Any) -> None:
+        self.problems.append(
+            self.source.diagnostic(path, code, message, where=self.where(path), hint=hint, **kw)
+        )
+
+    def check_names_unique(self) -> None:
+        seen: dict[str, str] = {}
+        for section in _SECTIONS:
+            for i, item in enumerate(self.data.get(section) or []):
+                name = item.get("name") if isinstance(item, dict) else None
+                if not isinstance(name, str):
+                    continue
+                if name in seen:
+                    self.report(
+                        (section, i, "name"),
+                        "duplicate-name",
+                        f"rule name '{name}' is already used by {seen[name]}",
+                        "rule names must be unique within a file (the journal refers to them)",
+                    )
+                else:
+                    seen[name] = f"{section}[{i}]"
+
+    def check_indicators(self) -> None:
+        from engine.indicators import parse_indicator_spec
+
+        for tf, declared in (self.data.get("indicators") or {}).items():
+            for name, definition in (declared or {}).items():
+                path: Path_ = ("indicators", tf, name)
+                if name == "prev" or name in BAR_FIELDS and definition != name:
+                    self.report(
+                        path,
+                        "reserved-name",
+                        f"'{name}' is a built-in field of every {tf} bar; pick another name",
+                        on_key=True,
+                    )
+                    continue
+                if definition in BAR_FIELDS:
+                    continue  # an alias of a bar field, e.g. `high: high`
+                try:
+                    parse_indicator_spec(definition)
+                except ValueError as e:
+                    col = getattr(e, "col", None) or getattr(e, "column", None)
+                    offset = int(col) - 1 if isinstance(col, int) and col >= 1 else 0
+                    line, column, text = self.source.locator(path)(0, offset)
+                    self.problems.append(
+                        Diagnostic(
+                            self.source.file,
+                            line,
+                            column,
+                            "bad-indicator",
+                            getattr(e, "message", None) or str(e),
+                            where=self.where(path),
+                            hint=getattr(e, "hint", "") or "",
+                            source_line=text,
+                        )
+                    )
+
+    def check_triggers_sides(self) -> None:
+        sides = set(self.data.get("direction") or {})
+        for i, trig in enumerate(self.data.get("triggers") or []):
+            side = trig.get("side") if isinstance(trig, dict) else None
+            if side in ("CE", "PE") and sides and side not in sides:
+                self.report(
+                    ("triggers", i, "side"),
+                    "side-never-allowed",
+                    f"trigger buys {side}, but 'direction' never allows {side}",
+                    f"add a direction for {side} or change the trigger's side",
+                )
+
+    def compile(self, path: Path_, text: str, vocab: Vocabulary) -> Expr | None:
+        origin = Origin(self.source.file, self.where(path), self.source.locator(path))
+        try:
+            return compile_expr(text, vocab, expect=ValueType.BOOL, origin=origin)
+        except ExprError as e:
+            self.problems.extend(e.diagnostics)
+            return None
+
+
+def _vocabulary_of(data: dict[str, Any]) -> Vocabulary:
+    indicators = {
+        tf: dict(v or {})
+        for tf, v in (data.get("indicators") or {}).items()
+        if tf in TIMEFRAMES and isinstance(v, dict | type(None))
+    }
+    params = {k: v for k, v in (data.get("params") or {}).items() if isinstance(v, int | float)}
+    return rule_vocabulary(indicators, params)
+
+
+def load_rule_document(doc: YamlDocument) -> RuleSpec:
+    """Check an already loaded YAML document as a rule file."""
+    source = doc.source
+    if not isinstance(doc.data, dict):
+        raise SpecError(
+            [source.diagnostic((), "wrong-type", "a rule file must be a YAML mapping of keys")]
+        )
+    checker = _RuleChecker(doc)
+    schema_problems = schema_diagnostics(doc.data, SCHEMA, source, checker.where)
+    checker.problems.extend(schema_problems)
+    checker.check_names_unique()
+    if isinstance(doc.data.get("indicators"), dict):
+        checker.check_indicators()
+    checker.check_triggers_sides()
+    spec = _build(checker, _vocabulary_of(doc.data)) if not schema_problems else None
+    if checker.problems or spec is None:
+        raise SpecError(checker.problems)
+    return spec
+
+
+def _build(checker: _RuleChecker, vocab: Vocabulary) -> RuleSpec | None:
+    data = checker.data
+    direction = {}
+    for side, text in data["direction"].items():
+        expr = checker.compile(("direction", side), text, vocab)
+        direction[side] = Condition(side, expr) if expr else None
+    filters = []
+    for i, item in enumerate(data.get("filters") or []):
+        expr = checker.compile(("filters", i, "when"), item["when"], vocab)
+        filters.append(Condition(item["name"], expr, item.get("description", "")) if expr else None)
+    triggers = []
+    for i, item in enumerate(data["triggers"]):
+        expr = checker.compile(("triggers", i, "when"), item["when"], vocab)
+        triggers.append(
+            Trigger(item["name"], item["side"], expr, item.get("description", "")) if expr else None
+        )
+    exits = []
+    for i, item in enumerate(data["exits"]):
+        expr = checker.compile(("exits", i, "when"), item["when"], vocab)
+        exits.append(
+            ExitRule(
+                item["name"], item["priority"], expr, item.get("action", "exit"),
+                item.get("description", ""),
+            )
+            if expr
+            else None
+        )
+    parts = [*direction.values(), *filters, *triggers, *exits]
+    if any(p is None for p in parts):
+        return None
+    return RuleSpec(
+        file=checker.source.file,
+        name=data["name"],
+        underlyings=tuple(data["underlyings"]),
+        indicators={tf: dict(v or {}) for tf, v in (data.get("indicators") or {}).items()},
+        direction=direction,  # type: ignore[arg-type]
+        filters=tuple(filters),  # type: ignore[arg-type]
+        triggers=tuple(triggers),  # type: ignore[arg-type]
+        exits=tuple(sorted(exits, key=lambda e: e.priority)),  # type: ignore[union-attr]
+        sizing=dict(data.get("sizing") or {}),
+        strikes=dict(data.get("strikes") or {}),
+        risk=dict(data.get("risk") or {}),
+        params=dict(data.get("params") or {}),
+        description=data.get("description", ""),
+        vocabulary=vocab,
+    )
+
+
+def load_rule_file(path: str | Path, display: str | None = None) -> RuleSpec:
+    """Load and check a rule file; SpecError lists every problem with file:line:col."""
+    return load_rule_document(load_yaml_file(path, display))

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def market_dir() -> Path:
+    return SHARED / "data" / "market"
+
+
+GOLDEN = REPO / "tests" / "golden"
+
+
+@pytest.fixture
+def golden():  # type: ignore[no-untyped-def]
+    """Compare text with a golden file; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    import os
+
+    def check(relative: str, actual: str) -> None:
+        path = GOLDEN / relative
+        if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+            if not path.exists() and os.environ.get("CI"):
+                raise AssertionError(f"golden file {relative} is missing")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+        assert actual == path.read_text(encoding="utf-8"), f"golden file {relative} differs"
+
+    return check
