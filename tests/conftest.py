@@ -34,3 +34,18 @@ def golden():  # type: ignore[no-untyped-def]
         assert actual == path.read_text(encoding="utf-8"), f"golden file {relative} differs"
 
     return check
+
+
+@pytest.fixture(scope="session")
+def market_bars(market_dir: Path):  # type: ignore[no-untyped-def]
+    """``market_bars("nifty_1m_2024.csv")`` -> the file read once per test session (BarFile)."""
+    from engine.data.csv_import import read_bars
+
+    cache: dict[str, object] = {}
+
+    def load(name: str):  # type: ignore[no-untyped-def]
+        if name not in cache:
+            cache[name] = read_bars(market_dir / name)
+        return cache[name]
+
+    return load

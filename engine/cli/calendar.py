@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 _HOURS_WIDTH = 24
 _KIND_WIDTH = 14
+_MAX_DAYS = 3660
 
 
 def _iso_date(text: str) -> date:
@@ -27,25 +28,44 @@ def _iso_date(text: str) -> date:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of days of 1 or more")
+    if not text.isdigit() or not 1 <= int(text) <= _MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days from 1 to {_MAX_DAYS}")
     return int(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="start", type=_iso_date, metavar="DATE",
-                        help="first date to show, YYYY-MM-DD (default: today in IST)")
-    parser.add_argument("--days", type=_positive, default=10, metavar="N",
-                        help="how many calendar days to show (default 10)")
-    parser.add_argument("--underlying", action="append", metavar="NAME",
-                        help="underlying whose expiries to show; repeat for more "
-                             "(default NIFTY)")
-    parser.add_argument("--segment", choices=("FO", "CM"), default="FO",
-                        help="market segment whose hours to show (default FO, where index "
-                             "options trade)")
-    parser.add_argument("--calendar-dir", metavar="DIR",
-                        help="calendar folder to use instead of the shipped one "
-                             "(default: $ENGINE_CALENDAR_DIR, else the shipped calendar)")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=_iso_date,
+        metavar="DATE",
+        help="first date to show, YYYY-MM-DD (default: today in IST)",
+    )
+    parser.add_argument(
+        "--days",
+        type=_positive,
+        default=10,
+        metavar="N",
+        help="how many calendar days to show (default 10)",
+    )
+    parser.add_argument(
+        "--underlying",
+        action="append",
+        metavar="NAME",
+        help="underlying whose expiries to show; repeat for more (default NIFTY)",
+    )
+    parser.add_argument(
+        "--segment",
+        choices=("FO", "CM"),
+        default="FO",
+        help="market segment whose hours to show (default FO, where index options trade)",
+    )
+    parser.add_argument(
+        "--calendar-dir",
+        metavar="DIR",
+        help="calendar folder to use instead of the shipped one "
+        "(default: $ENGINE_CALENDAR_DIR, else the shipped calendar)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
     for u in underlyings:
         cal.expiries(u, start)  # an unknown underlying fails before anything is printed
     shown_end = min(end, cal.last_date)
-    print(f"NSE sessions {start} .. {shown_end} ({args.segment} hours, IST); "
-          f"expiries for {', '.join(underlyings)}")
+    print(
+        f"NSE sessions {start} .. {shown_end} ({args.segment} hours, IST); "
+        f"expiries for {', '.join(underlyings)}"
+    )
     print(f"calendar: {cal.origin} (complete {cal.first_date} .. {cal.last_date})")
     print()
     for line in _lines(cal, start, shown_end, underlyings, args.segment):
@@ -79,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lines(cal: Calendar, start: date, end: date, underlyings: list[str],
-           segment: str) -> list[str]:
+def _lines(
+    cal: Calendar, start: date, end: date, underlyings: list[str], segment: str
+) -> list[str]:
     from datetime import timedelta
 
     expiring: dict[date, list[str]] = {}

@@ -113,7 +113,6 @@ class CalendarFiles:
     facts: tuple[Fact, ...]
 
 
-# Fields whose rows must not overlap for one underlying; each value gets checked on load.
 def _check_int(v: str) -> None:
     if not v.isdigit() or int(v) <= 0:
         raise ValueError(f"'{v}' is not a positive whole number")
@@ -148,6 +147,8 @@ def _check_holiday_rule(v: str) -> None:
         raise ValueError(f"'{v}' is not a rule the engine knows; expected 'previous trading day'")
 
 
+# The fields the engine reads. Their values are checked on load, and two rows of one field
+# and underlying must not overlap in dates. Other fields are kept for reference.
 FACT_CHECKS: dict[str, Callable[[str], None]] = {
     "lot_size": _check_int,
     "freeze_qty": _check_int,
@@ -181,20 +182,34 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
         raise DataError(f"calendar file is missing (columns: {','.join(columns)})", file=str(path))
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
+        try:
+            yield from _checked_rows(reader, path, columns)
+        except (UnicodeDecodeError, csv.Error) as e:
             raise DataError(
-                f"header lacks column(s) {', '.join(missing)}; expected {','.join(columns)}",
-                file=str(path),
-                line=1,
+                f"not a readable UTF-8 CSV file ({e})", file=str(path), line=reader.line_num or None
+            ) from None
+
+
+def _checked_rows(
+    reader: csv.DictReader[str], path: Path, columns: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    header = reader.fieldnames or []
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataError(
+            f"header lacks column(s) {', '.join(missing)}; expected {','.join(columns)}",
+            file=str(path),
+            line=1,
+        )
+    for row in reader:
+        line = reader.line_num  # last physical line of the row: exact for one-line rows
+        if (row.get(header[0]) or "").lstrip().startswith("#"):
+            continue  # a comment row
+        if None in row or any(v is None for v in row.values()):
+            raise DataError(
+                "row has a different number of cells than the header", file=str(path), line=line
             )
-        for row in reader:
-            line = reader.line_num  # last physical line of the row: exact for one-line rows
-            if None in row or any(v is None for v in row.values()):
-                raise DataError("row has a different number of cells than the header",
-                                file=str(path), line=line)
-            if not row[columns[0]].lstrip().startswith("#"):
-                yield line, {k: v.strip() for k, v in row.items()}
+        yield line, {k: v.strip() for k, v in row.items()}
 
 
 def _opt_date(text: str, column: str, path: Path, line: int) -> date | None:
@@ -205,8 +220,9 @@ def _date(text: str, column: str, path: Path, line: int) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise DataError(f"{column} '{text}' is not a date; expected YYYY-MM-DD",
-                        file=str(path), line=line) from None
+        raise DataError(
+            f"{column} '{text}' is not a date; expected YYYY-MM-DD", file=str(path), line=line
+        ) from None
 
 
 def _time(text: str, column: str, path: Path, line: int) -> time:
@@ -229,7 +245,8 @@ def _inside(d: date, first: date, last: date, path: Path, line: int) -> None:
         raise DataError(
             f"{d.isoformat()} is outside the coverage {first.isoformat()} .. {last.isoformat()} "
             "of coverage.csv; extend coverage.csv once the year's list is complete",
-            file=str(path), line=line,
+            file=str(path),
+            line=line,
         )
 
 
@@ -272,8 +289,12 @@ def _load_specials(path: Path, first: date, last: date) -> tuple[SpecialPart, ..
             segs = tuple(p.strip() for p in row["segments"].split(";") if p.strip())
         o, c = row["open"], row["close"]
         if (o == "") != (c == ""):
-            raise DataError("give both open and close, or leave both empty when NSE has not "
-                            "published the times yet", file=str(path), line=line)
+            raise DataError(
+                "give both open and close, or leave both empty when NSE has not "
+                "published the times yet",
+                file=str(path),
+                line=line,
+            )
         t_open = _time(o, "open", path, line) if o else None
         t_close = _time(c, "close", path, line) if c else None
         if t_open is not None and t_close is not None and t_close <= t_open:
@@ -292,16 +313,22 @@ def _check_parts(parts: list[SpecialPart], path: Path) -> None:
     for (d, seg), group in by_day.items():
         known = [p for p in group if p.open is not None]
         if known and len(known) != len(group):
-            raise DataError(f"{d.isoformat()} {seg}: some trading parts have times and some "
-                            "do not; give all of them or none", file=str(path),
-                            line=max(p.line for p in group))
+            raise DataError(
+                f"{d.isoformat()} {seg}: some trading parts have times and some "
+                "do not; give all of them or none",
+                file=str(path),
+                line=max(p.line for p in group),
+            )
         known.sort(key=lambda p: p.open or time())
         for a, b in zip(known, known[1:], strict=False):
             assert a.close is not None and b.open is not None
             if b.open < a.close:
-                raise DataError(f"{d.isoformat()} {seg}: trading part {b.open:%H:%M} starts "
-                                f"before the part ending {a.close:%H:%M}", file=str(path),
-                                line=b.line)
+                raise DataError(
+                    f"{d.isoformat()} {seg}: trading part {b.open:%H:%M} starts "
+                    f"before the part ending {a.close:%H:%M}",
+                    file=str(path),
+                    line=b.line,
+                )
 
 
 def _load_hours(path: Path) -> tuple[HoursRule, ...]:
@@ -314,8 +341,9 @@ def _load_hours(path: Path) -> tuple[HoursRule, ...]:
         o = _time(row["open"], "open", path, line)
         c = _time(row["close"], "close", path, line)
         if c <= o:
-            raise DataError(f"close {c:%H:%M} is not after open {o:%H:%M}",
-                            file=str(path), line=line)
+            raise DataError(
+                f"close {c:%H:%M} is not after open {o:%H:%M}", file=str(path), line=line
+            )
         start = _opt_date(row["effective_from"], "effective_from", path, line)
         end = _opt_date(row["effective_to"], "effective_to", path, line)
         if start and end and end < start:
@@ -323,8 +351,9 @@ def _load_hours(path: Path) -> tuple[HoursRule, ...]:
         rule = HoursRule(seg, o, c, start, end, row.get("source", ""))
         for other in out:
             if other.segment == seg and _overlap(other.start, other.end, start, end):
-                raise DataError(f"{seg} hours overlap another {seg} row's dates",
-                                file=str(path), line=line)
+                raise DataError(
+                    f"{seg} hours overlap another {seg} row's dates", file=str(path), line=line
+                )
         out.append(rule)
     return tuple(out)
 
@@ -352,8 +381,11 @@ def _load_facts(path: Path) -> tuple[Fact, ...]:
                 if (other.underlying, other.field) == (under, field) and _overlap(
                     other.start, other.end, start, end
                 ):
-                    raise DataError(f"{under} {field}: dates overlap line {other.line}",
-                                    file=str(path), line=line)
+                    raise DataError(
+                        f"{under} {field}: dates overlap line {other.line}",
+                        file=str(path),
+                        line=line,
+                    )
         out.append(fact)
     return tuple(out)
 

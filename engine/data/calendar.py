@@ -25,23 +25,19 @@ from __future__ import annotations
 import os
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from loguru import logger
 
-from engine.data._calendar_files import (
-    MARKET_SEGMENTS,
-    CalendarFiles,
-    Fact,
-    SpecialPart,
-    load_calendar_files,
-)
+from engine.data._calendar_files import Fact, load_calendar_files
 from engine.data._derive import day_parts_from_timestamps
 from engine.data._expiries import compute_expiries
 from engine.data._session import Expiry, Session
+from engine.data._session_table import tables_from_files, tables_from_parts
 from engine.errors import CalendarError, DataError
 
 __all__ = ["ENV_VAR", "SHIPPED_DIR", "Calendar", "CalendarError", "Expiry", "Fact", "Session"]
@@ -50,14 +46,6 @@ log = logger.bind(category="data")
 
 ENV_VAR = "ENGINE_CALENDAR_DIR"
 SHIPPED_DIR = Path(__file__).resolve().parent / "calendar_data"
-
-# Display names for special-session kinds; an unknown kind shows as its words.
-_KIND_NAMES = {
-    "muhurat": "Muhurat trading",
-    "full_session": "full session",
-    "dr_session": "disaster-recovery site session",
-    "budget_session": "Union Budget session",
-}
 
 
 class Calendar:
@@ -93,19 +81,32 @@ class Calendar:
     @classmethod
     def default(cls) -> Calendar:
         """The shipped calendar, or the folder named by ``$ENGINE_CALENDAR_DIR``; loaded once."""
-        folder = os.environ.get(ENV_VAR) or str(SHIPPED_DIR)
-        return _load_cached(str(Path(folder).expanduser().resolve()))
+        named = os.environ.get(ENV_VAR)
+        folder = Path(named).expanduser() if named else SHIPPED_DIR
+        if named and not folder.is_dir():
+            raise DataError(
+                f"{ENV_VAR} names {folder}, which is not a folder; point it at a "
+                "copy of the calendar files or unset it to use the shipped ones"
+            )
+        return _load_cached(str(folder.resolve()))
 
     @classmethod
     def from_dir(cls, path: str | os.PathLike[str]) -> Calendar:
         """A calendar from a folder holding the five calendar CSV files."""
         files = load_calendar_files(Path(path))
-        days = {seg: _days_from_files(files, seg) for seg in MARKET_SEGMENTS}
+        days = tables_from_files(files)
         holidays = {d: (h.name, h.segments) for d, h in files.holidays.items()}
-        log.debug("calendar loaded from {} ({} .. {})", files.directory, files.first_date,
-                  files.last_date)
-        return cls(first_date=files.first_date, last_date=files.last_date, days=days,
-                   holidays=holidays, facts=files.facts, origin=str(files.directory))
+        log.debug(
+            "calendar loaded from {} ({} .. {})", files.directory, files.first_date, files.last_date
+        )
+        return cls(
+            first_date=files.first_date,
+            last_date=files.last_date,
+            days=days,
+            holidays=holidays,
+            facts=files.facts,
+            origin=str(files.directory),
+        )
 
     @classmethod
     def derive_from_timestamps(cls, ts: Iterable[datetime], bar_seconds: int = 60) -> Calendar:
@@ -116,15 +117,17 @@ class Calendar:
         same hours, kind ``"derived"``. A derived calendar has no holidays or contract facts.
         """
         parts = day_parts_from_timestamps(ts, bar_seconds)
+        days = tables_from_parts(parts)
         first, last = min(parts), max(parts)
-        days: dict[str, dict[date, Session | None]] = {}
-        for seg in MARKET_SEGMENTS:
-            table: dict[date, Session | None] = dict.fromkeys(_date_range(first, last))
-            for d, p in parts.items():
-                table[d] = Session(d, "derived", p, name="derived from data", segment=seg)
-            days[seg] = table
-        return cls(first_date=first, last_date=last, days=days, holidays={}, facts=(),
-                   origin="derived from data", derived=True)
+        return cls(
+            first_date=first,
+            last_date=last,
+            days=days,
+            holidays={},
+            facts=(),
+            origin="derived from data",
+            derived=True,
+        )
 
     # -- dates and sessions -----------------------------------------------------------
 
@@ -160,8 +163,10 @@ class Calendar:
         dates = self._session_dates(segment)
         i = bisect_right(dates, d)
         if i == len(dates):
-            raise CalendarError(f"no session after {d.isoformat()} is known: the calendar ends "
-                                f"{self._last.isoformat()}; {self._hint(derive=False)}")
+            raise CalendarError(
+                f"no session after {d.isoformat()} is known: the calendar ends "
+                f"{self._last.isoformat()}; {self._hint(derive=False)}"
+            )
         return self.session(dates[i], segment)  # type: ignore[return-value]
 
     def previous_session(self, d: date, segment: str = "FO") -> Session:
@@ -171,8 +176,10 @@ class Calendar:
         dates = self._session_dates(segment)
         i = bisect_left(dates, d)
         if i == 0:
-            raise CalendarError(f"no session before {d.isoformat()} is known: the calendar "
-                                f"starts {self._first.isoformat()}; {self._hint()}")
+            raise CalendarError(
+                f"no session before {d.isoformat()} is known: the calendar "
+                f"starts {self._first.isoformat()}; {self._hint()}"
+            )
         return self.session(dates[i - 1], segment)  # type: ignore[return-value]
 
     def sessions(self, start: date, end: date, segment: str = "FO") -> list[Session]:
@@ -211,9 +218,16 @@ class Calendar:
         """
         if kind not in (None, "weekly", "monthly"):
             raise CalendarError(f"expiry kind '{kind}' is not 'weekly' or 'monthly'")
+        if count is not None and count < 1:
+            raise ValueError(f"count must be 1 or more; it was {count}")
         self._check_inside(on_or_after)
         found, dates = self._expiry_table(self._underlying(underlying))
-        out = [e for e in found[bisect_left(dates, on_or_after):] if kind in (None, e.kind)]
+        out: list[Expiry] = []
+        for e in islice(found, bisect_left(dates, on_or_after), None):
+            if kind in (None, e.kind):
+                out.append(e)
+                if len(out) == count:
+                    break
         if count is not None:
             if len(out) < count:
                 what = f"{kind} " if kind else ""
@@ -223,7 +237,6 @@ class Calendar:
                     f"({self._last.isoformat()}); {count} were asked for; "
                     f"{self._hint(derive=False)}"
                 )
-            out = out[:count]
         return out
 
     def next_expiry(self, underlying: str, d: date, kind: str | None = None) -> Expiry:
@@ -289,8 +302,10 @@ class Calendar:
         u = underlying.upper()
         if u not in self._underlyings:
             known = ", ".join(self._underlyings) or "none"
-            raise CalendarError(f"unknown underlying '{underlying}'; the calendar knows {known} "
-                                f"(contract_facts.csv, {self._facts_origin()})")
+            raise CalendarError(
+                f"unknown underlying '{underlying}'; the calendar knows {known} "
+                f"(contract_facts.csv, {self._facts_origin()})"
+            )
         return u
 
     def _expiry_table(self, u: str) -> tuple[list[Expiry], list[date]]:
@@ -318,8 +333,10 @@ class Calendar:
         if segment not in self._days:
             return CalendarError(f"segment '{segment}' is not FO or CM")
         if isinstance(d, datetime):
-            return TypeError(f"a date was expected, a datetime was given ({d.isoformat()}); "
-                             "pass ts.astimezone(IST).date()")
+            return TypeError(
+                f"a date was expected, a datetime was given ({d.isoformat()}); "
+                "pass ts.astimezone(IST).date()"
+            )
         return self._outside(d)
 
     def _outside(self, d: date) -> CalendarError:
@@ -331,60 +348,13 @@ class Calendar:
     def _hint(self, *, derive: bool = True) -> str:
         if self.derived:
             return "this calendar was derived from a data file and knows only its dates"
-        add = (f"add the year's holidays to {Path(self.origin) / 'holidays.csv'} and extend "
-               "coverage.csv (see docs/calendar.md)")
+        add = (
+            f"add the year's holidays to {Path(self.origin) / 'holidays.csv'} and extend "
+            "coverage.csv (see docs/calendar.md)"
+        )
         return f"derive a calendar from the data file or {add}" if derive else add
 
 
 @lru_cache(maxsize=8)
 def _load_cached(folder: str) -> Calendar:
     return Calendar.from_dir(folder)
-
-
-def _date_range(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def _days_from_files(files: CalendarFiles, segment: str) -> dict[date, Session | None]:
-    specials: dict[date, list[SpecialPart]] = {}
-    for p in files.specials:
-        if p.trading and segment in p.segments:
-            specials.setdefault(p.date, []).append(p)
-    hours = [h for h in files.hours if h.segment == segment]
-    table: dict[date, Session | None] = {}
-    for d in _date_range(files.first_date, files.last_date):
-        holiday = files.holidays.get(d)
-        if d in specials:
-            table[d] = _special_session(d, specials[d], segment)
-        elif (holiday is not None and segment in holiday.segments) or d.weekday() >= 5:
-            table[d] = None
-        else:
-            rule = next((h for h in hours if h.covers(d)), None)
-            if rule is None:
-                raise DataError(f"no {segment} hours are given for {d.isoformat()}; add a row "
-                                "whose effective dates include it",
-                                file=str(files.directory / "regular_hours.csv"))
-            table[d] = Session(d, "regular", ((rule.open, rule.close),), segment=segment)
-    return table
-
-
-def _special_session(d: date, parts: list[SpecialPart], segment: str) -> Session:
-    parts = sorted(parts, key=lambda p: p.open or time())
-    kind = _common_kind([p.kind for p in parts])
-    spans = tuple((p.open, p.close) for p in parts if p.open is not None and p.close is not None)
-    known = len(spans) == len(parts)  # the loader allows all parts timed or none
-    spans = spans if known else ()
-    name = _KIND_NAMES.get(kind, kind.replace("_", " "))
-    return Session(d, kind, spans, hours_known=known, name=name, segment=segment,
-                   part_kinds=tuple(p.kind for p in parts))
-
-
-def _common_kind(kinds: list[str]) -> str:
-    """``dr_session_primary_site`` + ``dr_session_dr_site`` -> ``dr_session``."""
-    words = [k.split("_") for k in kinds]
-    common: list[str] = []
-    for group in zip(*words, strict=False):
-        if len(set(group)) != 1:
-            break
-        common.append(group[0])
-    return "_".join(common) or "special"

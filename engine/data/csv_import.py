@@ -33,10 +33,17 @@ from loguru import logger
 
 from engine.errors import DataError
 from engine.model.enums import DataIssue, Timeframe
-from engine.model.market import NANOS, Bar, to_ns
+from engine.model.market import NANOS, Bar, make_bar, to_ns
 from engine.timeutil import IST
 
-__all__ = ["BarFile", "infer_timeframe", "read_bars", "read_bars_csv", "read_candles_json"]
+__all__ = [
+    "BarFile",
+    "infer_timeframe",
+    "read_bars",
+    "read_bars_csv",
+    "read_candles_json",
+    "symbol_from_name",
+]
 
 log = logger.bind(category="data")
 
@@ -200,7 +207,7 @@ def _read_rows(
     tz: tzinfo | None,
     lenient: bool,
 ) -> BarFile:
-    default_symbol = (symbol or path.stem.split("_")[0]).upper()
+    default_symbol = (symbol or symbol_from_name(path)).upper()
     wanted = symbol.upper() if symbol else None
     parsed: list[tuple[str, int, bool, tuple[float, float, float, float], int, int | None]] = []
     result = BarFile(path, layout, Timeframe.M1, False, {})
@@ -220,8 +227,18 @@ def _read_rows(
     tf, inferred = _timeframe(parsed, timeframe, path)
     result.timeframe, result.timeframe_inferred = tf, inferred
     for sym, ts, _daily, (o, h, lo, c), v, oi in parsed:
-        result.bars.setdefault(sym, []).append(Bar(sym, tf, ts, o, h, lo, c, v, oi))
+        result.bars.setdefault(sym, []).append(make_bar(sym, tf, ts, o, h, lo, c, v, oi))
     return result
+
+
+def symbol_from_name(path: Path) -> str:
+    """``nifty_1m_2024.csv`` -> ``NIFTY``, ``india_vix_daily_2012.csv`` -> ``INDIA_VIX``."""
+    words = []
+    for word in path.stem.split("_"):
+        if not word or word[0].isdigit() or word.lower() in ("daily", "intraday", "minute"):
+            break
+        words.append(word)
+    return "_".join(words) or path.stem
 
 
 def _note_bad_row(result: BarFile, message: str) -> None:

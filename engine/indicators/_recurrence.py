@@ -17,6 +17,7 @@ practice around 1e-14, far inside the 1e-9 agreement with TA-Lib the tests deman
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -70,14 +71,24 @@ def _solve(b: FloatArray, a: float, initial: FloatArray) -> FloatArray:
     work = np.zeros((nrows, nblocks * block), dtype=np.float64)
     work[:, :length] = b
     cube = work.reshape(nrows, nblocks, block)
-    k = np.arange(block, dtype=np.float64)
-    own_end = cube @ np.power(a, (block - 1.0) - k)  # each block's end value from its own b
+    grow, shrink, to_end = _weights(a, block)
+    own_end = cube @ to_end  # each block's end value from its own b alone
     entering = _block_states(own_end, a**block, initial)
     cube[:, :, 0] += a * entering  # fold the carried state into each block's first term
-    cube *= np.power(a, -k)
+    cube *= grow
     np.cumsum(cube, axis=2, out=cube)
-    cube *= np.power(a, k)
+    cube *= shrink
     return work[:, :length]
+
+
+@lru_cache(maxsize=64)
+def _weights(a: float, block: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``a**-k``, ``a**k`` and ``a**(block-1-k)`` for ``k`` in one block (read-only, cached)."""
+    k = np.arange(block, dtype=np.float64)
+    tables = (np.power(a, -k), np.power(a, k), np.power(a, (block - 1.0) - k))
+    for table in tables:
+        table.flags.writeable = False
+    return tables
 
 
 def _block_states(tails: FloatArray, decay: float, initial: FloatArray) -> FloatArray:

@@ -83,7 +83,11 @@ def true_range(highs: FloatArray, lows: FloatArray, closes: FloatArray) -> Float
     high = highs[1:]
     low = lows[1:]
     prev = closes[:-1]
-    tr = high - low
+    if (high >= low).all():
+        # With high >= low the largest of the three spans is max(high, prev) - min(low, prev),
+        # the very same subtraction TA-Lib ends up with, so the result is bit for bit equal.
+        return np.maximum(high, prev) - np.minimum(low, prev)
+    tr = high - low  # a bar with high < low (bad data): TA-Lib's three-way maximum as is
     np.maximum(tr, np.abs(high - prev), out=tr)
     np.maximum(tr, np.abs(low - prev), out=tr)
     return tr

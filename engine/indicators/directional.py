@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from engine.indicators._recurrence import linear_recurrence
+from engine.indicators.atr import true_range
 from engine.indicators.base import FloatArray, as_series, check_period, nan_array
 
 __all__ = [
@@ -255,14 +256,22 @@ def dmi(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> Dm
     low = as_series(lows, "adx low", high.shape[0])
     close = as_series(closes, "adx close", high.shape[0])
     length = high.shape[0]
-    result = DmiArrays(nan_array(length), nan_array(length), nan_array(length))
+    out = DmiArrays(nan_array(length), nan_array(length), nan_array(length))
     if length <= n:
-        return result
-    pdm, mdm, trs = _smoothed_sums(high, low, close, n)
-    valid, dx = _di_and_dx(pdm, mdm, trs, result.plus_di[n:], result.minus_di[n:])
-    if length >= 2 * n:
-        result.adx[2 * n - 1 :] = _adx_from_dx(dx, valid, n)
-    return result
+        return out
+    bars = _Bars(high, low, close, out)
+    sums = np.cumsum(bars.moves(1, n), axis=1)[:, -1]  # bars 1 .. n-1 are added up
+    warm_end = min(2 * n, length)
+    sums, dx, _ = bars.smooth(n, warm_end, sums, n)
+    if length < 2 * n:
+        return out
+    adx_value = float(np.cumsum(dx)[-1]) / n  # an undefined DX is 0 in `dx`: adds nothing
+    out.adx[2 * n - 1] = adx_value
+    for start in range(2 * n, length, _CHUNK):
+        stop = min(start + _CHUNK, length)
+        sums, dx, defined = bars.smooth(start, stop, sums, n)
+        adx_value = _smooth_adx(dx, defined, n, adx_value, out.adx[start:stop])
+    return out
 
 
 def adx(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> FloatArray:
@@ -280,54 +289,76 @@ def minus_di(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) 
     return dmi(highs, lows, closes, period).minus_di
 
 
-def _smoothed_sums(high: FloatArray, low: FloatArray, close: FloatArray, n: int) -> FloatArray:
-    """Rows +DM, -DM, TR for bars ``n .. N-1``: seeded sums, then Wilder smoothing."""
-    up = high[1:] - high[:-1]
-    down = low[:-1] - low[1:]
-    raw = np.zeros((3, up.shape[0]), dtype=np.float64)  # column j is bar j+1
-    np.copyto(raw[0], up, where=(up > 0.0) & (up > down))
-    np.copyto(raw[1], down, where=(down > 0.0) & (up < down))
-    tr = raw[2]
-    np.subtract(high[1:], low[1:], out=tr)
-    np.maximum(tr, np.abs(high[1:] - close[:-1]), out=tr)
-    np.maximum(tr, np.abs(low[1:] - close[:-1]), out=tr)
-    seeds = np.cumsum(raw[:, : n - 1], axis=1)[:, -1]  # n >= 2: at least one bar
-    return linear_recurrence(raw[:, n - 1 :], 1.0 - 1.0 / n, seeds)
+# Bars per step of the batch loop: every temporary stays small (32 KiB), so numpy reuses
+# memory the process already has instead of faulting in fresh pages for each of the ~20
+# whole-length temporaries; on the benchmark machine that halves the time for 100k bars.
+_CHUNK = 4096
 
 
-def _di_and_dx(
-    pdm: FloatArray, mdm: FloatArray, trs: FloatArray, plus_out: FloatArray, minus_out: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Fill +DI and -DI (0 where TR is 0); return (DX defined?, DX) per bar from ``n``."""
-    moved = trs != 0.0
-    plus_out.fill(0.0)
-    minus_out.fill(0.0)
-    np.divide(pdm, trs, out=plus_out, where=moved)
-    np.divide(mdm, trs, out=minus_out, where=moved)
-    plus_out *= 100.0
-    minus_out *= 100.0
-    total = minus_out + plus_out
-    valid = moved & (total != 0.0)
-    spread = np.abs(minus_out - plus_out)
-    dx = np.zeros_like(total)
-    np.divide(spread, total, out=dx, where=valid)
-    dx *= 100.0
-    return valid, dx
+class _Bars:
+    """The input arrays and the output arrays of one batch run, worked through in steps."""
+
+    def __init__(self, high: FloatArray, low: FloatArray, close: FloatArray, out: DmiArrays):
+        self.high = high
+        self.low = low
+        self.close = close
+        self.out = out
+
+    def moves(self, start: int, stop: int) -> FloatArray:
+        """Rows +DM1, -DM1, TR1 of bars ``start .. stop-1`` (``start >= 1``)."""
+        high = self.high[start - 1 : stop]
+        low = self.low[start - 1 : stop]
+        up = high[1:] - high[:-1]
+        down = low[:-1] - low[1:]
+        raw = np.empty((3, stop - start), dtype=np.float64)
+        # +DM = up when up > down and up > 0, i.e. max(up, 0) * (up > down); -DM mirrors it.
+        # (Masked ufuncs, `where=`, are ~20x slower than this on unpredictable masks.)
+        np.maximum(up, 0.0, out=raw[0])
+        raw[0] *= up > down
+        np.maximum(down, 0.0, out=raw[1])
+        raw[1] *= up < down
+        raw[2] = true_range(high, low, self.close[start - 1 : stop])
+        return raw
+
+    def smooth(
+        self, start: int, stop: int, sums: FloatArray, n: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Wilder-smooth bars ``start .. stop-1`` from ``sums``, write the DIs, return DX.
+
+        Returns the smoothed sums after bar ``stop-1``, DX per bar (0 where undefined) and
+        whether it is defined (TR and the DI sum both non-zero).
+        """
+        pdm, mdm, trs = linear_recurrence(self.moves(start, stop), 1.0 - 1.0 / n, sums)
+        plus_out = self.out.plus_di[start:stop]
+        minus_out = self.out.minus_di[start:stop]
+        moved = trs != 0.0
+        _ratio(pdm, trs, moved, plus_out)
+        _ratio(mdm, trs, moved, minus_out)
+        total = minus_out + plus_out
+        defined = moved & (total != 0.0)
+        dx = np.abs(minus_out - plus_out)
+        _ratio(dx, total, defined, dx)
+        return np.array([pdm[-1], mdm[-1], trs[-1]]), dx, defined
 
 
-def _adx_from_dx(dx: FloatArray, valid: FloatArray, n: int) -> FloatArray:
-    """ADX for bars ``2n-1 ..``: mean of the first n DX, then Wilder's average of defined DX."""
-    seed = float(np.cumsum(dx[:n])[-1]) / n  # undefined DX are 0 in `dx`: they add nothing
-    later = dx[n:]
-    defined = valid[n:]
-    out = np.empty(later.shape[0] + 1, dtype=np.float64)
-    out[0] = seed
+def _ratio(num: FloatArray, den: FloatArray, defined: FloatArray, out: FloatArray) -> None:
+    """``out = 100 * (num / den)`` where ``defined``, else 0, without masked ufuncs."""
     if defined.all():
-        out[1:] = linear_recurrence(later / n, (n - 1.0) / n, seed)
-        return out
-    # An undefined DX holds ADX: smooth over the defined ones, then carry each value forward.
+        np.divide(num, den, out=out)
+    else:
+        np.divide(num, den + ~defined, out=out)  # den is 0 exactly where not defined: use 1
+        out *= defined
+    out *= 100.0
+
+
+def _smooth_adx(dx: FloatArray, defined: FloatArray, n: int, adx: float, out: FloatArray) -> float:
+    """Write ADX for a step: Wilder's average of the defined DX, held where DX is undefined."""
+    decay = (n - 1.0) / n
+    if defined.all():
+        out[:] = linear_recurrence(dx / n, decay, adx)
+        return float(out[-1])
     steps = np.empty(int(defined.sum()) + 1, dtype=np.float64)
-    steps[0] = seed
-    steps[1:] = linear_recurrence(later[defined] / n, (n - 1.0) / n, seed)
-    out[1:] = steps[np.cumsum(defined)]
-    return out
+    steps[0] = adx
+    steps[1:] = linear_recurrence(dx[defined] / n, decay, adx)
+    out[:] = steps[np.cumsum(defined)]  # carry the last defined value forward
+    return float(out[-1])

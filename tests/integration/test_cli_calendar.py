@@ -30,8 +30,17 @@ def _line(out: str, day: str) -> str:
 def test_calendar_when_dr_week_then_two_part_hours_holiday_and_expiries(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rc, out, err = _run(capsys, "--from", "2024-02-26", "--days", "12",
-                        "--underlying", "NIFTY", "--underlying", "banknifty")
+    rc, out, err = _run(
+        capsys,
+        "--from",
+        "2024-02-26",
+        "--days",
+        "12",
+        "--underlying",
+        "NIFTY",
+        "--underlying",
+        "banknifty",
+    )
     assert rc == 0 and err == ""
     assert "expiries for NIFTY, BANKNIFTY" in out
     assert "09:15-10:00, 11:30-12:30" in _line(out, "2024-03-02 Sat")
@@ -108,6 +117,16 @@ def test_calendar_when_bad_date_then_usage_error(capsys: pytest.CaptureFixture[s
     assert "'02-05-2024' is not a date; expected YYYY-MM-DD" in capsys.readouterr().err
 
 
+def test_calendar_when_days_is_not_a_sensible_count_then_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for bad in ("0", "-3", "999999"):
+        with pytest.raises(SystemExit) as info:
+            main(["calendar", "--days", bad])
+        assert info.value.code == 2
+        assert "is not a number of days from 1 to 3660" in capsys.readouterr().err
+
+
 def test_calendar_when_calendar_dir_given_then_its_files_are_used(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -137,7 +156,10 @@ def test_calendar_when_run_as_a_console_script_then_prints_the_1540_close() -> N
     engine = Path(sys.executable).parent / "engine"
     done = subprocess.run(
         [str(engine), "calendar", "--from", "2026-08-03", "--days", "1"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "09:15-15:40" in _line(done.stdout, "2026-08-03 Mon")

@@ -58,8 +58,12 @@ def test_expiries_when_tuesday_holidays_since_the_switch_then_the_readme_mondays
     moved = [e for e in cal.expiries("NIFTY", date(2025, 9, 1)) if e.moved_from]
     assert _dates(moved) == [
         date(2025, 10, 20),  # 2025-10-21 had only a Muhurat session: still a holiday
-        date(2026, 3, 2), date(2026, 3, 30), date(2026, 4, 13),
-        date(2026, 10, 19), date(2026, 11, 9), date(2026, 11, 23),
+        date(2026, 3, 2),
+        date(2026, 3, 30),
+        date(2026, 4, 13),
+        date(2026, 10, 19),
+        date(2026, 11, 9),
+        date(2026, 11, 23),
     ]
     assert all(e.date.weekday() == 0 for e in moved)
 
@@ -70,7 +74,10 @@ def test_expiries_when_banknifty_after_november_2024_then_monthly_only(cal: Cale
     later = cal.expiries("BANKNIFTY", date(2024, 11, 14))
     assert {e.kind for e in later} == {"monthly"}
     assert _dates(later[:4]) == [
-        date(2024, 11, 27), date(2024, 12, 24), date(2025, 1, 30), date(2025, 2, 27)
+        date(2024, 11, 27),
+        date(2024, 12, 24),
+        date(2025, 1, 30),
+        date(2025, 2, 27),
     ]
 
 
@@ -86,7 +93,9 @@ def test_expiries_when_banknifty_early_2024_then_wednesday_weeklies_and_thursday
 ) -> None:
     es = cal.expiries("BANKNIFTY", date(2024, 2, 26), count=3)
     assert [(e.date, e.kind) for e in es] == [
-        (date(2024, 2, 28), "weekly"), (date(2024, 2, 29), "monthly"), (date(2024, 3, 6), "weekly")
+        (date(2024, 2, 28), "weekly"),
+        (date(2024, 2, 29), "monthly"),
+        (date(2024, 3, 6), "weekly"),
     ]
     assert cal.next_expiry("BANKNIFTY", date(2024, 3, 21), "monthly").date == date(2024, 3, 27)
 
@@ -96,8 +105,11 @@ def test_expiries_when_monthly_falls_on_a_weekly_day_then_one_monthly_expiry(
 ) -> None:
     es = cal.expiries("NIFTY", date(2025, 1, 1), count=5)
     assert [(e.date, e.kind) for e in es] == [
-        (date(2025, 1, 2), "weekly"), (date(2025, 1, 9), "weekly"), (date(2025, 1, 16), "weekly"),
-        (date(2025, 1, 23), "weekly"), (date(2025, 1, 30), "monthly"),
+        (date(2025, 1, 2), "weekly"),
+        (date(2025, 1, 9), "weekly"),
+        (date(2025, 1, 16), "weekly"),
+        (date(2025, 1, 23), "weekly"),
+        (date(2025, 1, 30), "monthly"),
     ]
     weekly = cal.expiries("NIFTY", date(2025, 1, 24), kind="weekly", count=1)
     assert _dates(weekly) == [date(2025, 2, 6)]
@@ -120,6 +132,8 @@ def test_expiries_when_unknown_underlying_or_kind_then_calendar_error(cal: Calen
     with pytest.raises(CalendarError, match="'quarterly' is not"):
         cal.expiries("NIFTY", date(2025, 1, 1), kind="quarterly")
     assert cal.next_expiry("nifty", date(2025, 1, 1)).underlying == "NIFTY"
+    with pytest.raises(ValueError, match="count must be 1 or more"):
+        cal.expiries("NIFTY", date(2025, 1, 1), count=0)
 
 
 @pytest.mark.parametrize(

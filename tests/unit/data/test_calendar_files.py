@@ -71,8 +71,10 @@ def test_regular_hours_when_compared_with_contract_facts_then_fo_times_agree() -
     fo = [h for h in hours if h["segment"] == "FO"]
     assert fo, "regular_hours.csv has FO rows"
     for h in fo:
-        for field, column in (("fo_normal_market_open", "open"), ("fo_normal_market_close",
-                                                                   "close")):
+        for field, column in (
+            ("fo_normal_market_open", "open"),
+            ("fo_normal_market_close", "close"),
+        ):
             for boundary in (h["effective_from"], h["effective_to"]):
                 if not boundary:
                     continue
@@ -124,6 +126,14 @@ def test_default_when_env_var_names_a_folder_then_it_is_used(
     assert Calendar.default().is_session(date(2026, 12, 30))
 
 
+def test_default_when_env_var_names_no_folder_then_data_error_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "missing"))
+    with pytest.raises(DataError, match=f"{ENV_VAR} names .*missing, which is not a folder"):
+        Calendar.default()
+
+
 def test_from_dir_when_a_comment_row_is_added_then_it_is_ignored(cal_dir: Path) -> None:
     _append(cal_dir / "holidays.csv", "# 2026-12-30,not yet confirmed,CM;FO,")
     assert Calendar.from_dir(cal_dir).is_session(date(2026, 12, 30))
@@ -145,12 +155,21 @@ def test_from_dir_when_a_comment_row_is_added_then_it_is_ignored(cal_dir: Path) 
         ("regular_hours.csv", "XX,09:15,15:30,2030-01-01,,x", "segment 'XX' must be CM or FO"),
         ("contract_facts.csv", "NIFTY,lot_size,sixty,2030-01-01,,x", "lot_size: 'sixty'"),
         ("contract_facts.csv", "NIFTY,lot_size,60,2026-06-01,,x", "dates overlap line"),
-        ("contract_facts.csv", "NIFTY,monthly_expiry_rule,first Monday,2030-01-01,,x",
-         "'last <Weekday>'"),
-        ("contract_facts.csv", "NIFTY,weekly_expiry_weekday,Tues,2030-01-01,,x",
-         "is not a weekday"),
-        ("contract_facts.csv", "ALL,expiry_holiday_rule,next trading day,2030-01-01,,x",
-         "'previous trading day'"),
+        (
+            "contract_facts.csv",
+            "NIFTY,monthly_expiry_rule,first Monday,2030-01-01,,x",
+            "'last <Weekday>'",
+        ),
+        (
+            "contract_facts.csv",
+            "NIFTY,weekly_expiry_weekday,Tues,2030-01-01,,x",
+            "is not a weekday",
+        ),
+        (
+            "contract_facts.csv",
+            "ALL,expiry_holiday_rule,next trading day,2030-01-01,,x",
+            "'previous trading day'",
+        ),
     ],
 )
 def test_from_dir_when_a_row_is_wrong_then_data_error_names_file_and_line(
@@ -168,6 +187,24 @@ def test_from_dir_when_a_file_is_missing_then_data_error_names_it(cal_dir: Path)
     with pytest.raises(DataError, match="calendar file is missing") as info:
         Calendar.from_dir(cal_dir)
     assert info.value.file == str(cal_dir / "regular_hours.csv")
+
+
+def test_from_dir_when_a_short_comment_or_a_short_row_then_comment_ok_row_rejected(
+    cal_dir: Path,
+) -> None:
+    _append(cal_dir / "holidays.csv", "# 2027 list expected in December")
+    assert Calendar.from_dir(cal_dir).is_session(date(2026, 12, 30))
+    line = _append(cal_dir / "holidays.csv", "2026-12-30,Closure")
+    with pytest.raises(DataError, match="different number of cells") as info:
+        Calendar.from_dir(cal_dir)
+    assert info.value.line == line
+
+
+def test_from_dir_when_a_file_is_not_utf8_then_data_error(cal_dir: Path) -> None:
+    with (cal_dir / "holidays.csv").open("ab") as f:
+        f.write("2026-12-30,F\xeate,CM;FO,x\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not a readable UTF-8 CSV file"):
+        Calendar.from_dir(cal_dir)
 
 
 def test_from_dir_when_a_column_is_missing_then_data_error_lists_it(cal_dir: Path) -> None:

@@ -21,8 +21,10 @@ def test_next_session_when_after_previous_session_then_the_first_session_from_d(
     assert back.date < d
     first_from_d = d if CAL.is_session(d) else CAL.next_session(d).date
     assert CAL.next_session(back.date).date == first_from_d
-    assert not any(CAL.is_session(back.date + timedelta(days=i))
-                   for i in range(1, (first_from_d - back.date).days))
+    assert not any(
+        CAL.is_session(back.date + timedelta(days=i))
+        for i in range(1, (first_from_d - back.date).days)
+    )
 
 
 @given(INNER, st.integers(min_value=0, max_value=40))

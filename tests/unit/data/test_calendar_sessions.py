@@ -235,7 +235,11 @@ def test_calendar_when_compared_with_the_2024_1m_data_then_exactly_five_sessions
     known = {s.date for s in cal.sessions(first, last)}
     assert have - known == set()
     assert sorted(known - have) == [
-        date(2024, 2, 1), date(2024, 3, 4), date(2024, 4, 5), date(2024, 5, 7), date(2024, 7, 10)
+        date(2024, 2, 1),
+        date(2024, 3, 4),
+        date(2024, 4, 5),
+        date(2024, 5, 7),
+        date(2024, 7, 10),
     ]
 
 
