@@ -86,7 +86,8 @@ class _Columns:
 
 class _RowError(Exception):
     def __init__(self, fieldname: str, message: str) -> None:
-        super().__init__(f"field '{fieldname}': {message}")
+        sep = " " if message.startswith("is ") else ": "
+        super().__init__(f"field '{fieldname}'{sep}{message}")
 
 
 def read_bars(
@@ -217,8 +218,8 @@ def _read_rows(
             rec = _parse_row(row, cols, tz, default_symbol)
         except _RowError as e:
             if not lenient:
-                raise DataError(str(e), file=path.name, line=line) from None
-            _note_bad_row(result, f"{path.name}:{line}: {e}")
+                raise DataError(str(e), file=str(path), line=line) from None
+            _note_bad_row(result, f"{path}:{line}: {e}")
             continue
         if cols.symbol is not None and wanted is not None and rec[0].upper() != wanted:
             result.skipped_other_symbols += 1

@@ -132,7 +132,11 @@ def _session_gaps(day: date, bars: list[Bar], span: SessionSpan, tf: Timeframe) 
 
 
 class GapMonitor:
-    """Watches one symbol's ticks and the clock for silences and opening gaps."""
+    """Watches one symbol's ticks and the clock for silences and opening gaps.
+
+    Watching starts with the first tick or clock call: silence before that (an engine
+    started at 10:00) is not a gap. Feed only accepted, in-session ticks.
+    """
 
     def __init__(
         self,
@@ -148,7 +152,7 @@ class GapMonitor:
         self.silence_ns = silence_ns
         self.open_gap_pct = open_gap_pct
         self._emit = on_event
-        self._last_ts = 0
+        self._last_ts = 0  # the last tick, or when watching began (no gap before that)
         self._last_price = 0.0
         self._day: date | None = None
         self._alarm_from: int | None = None  # start of a reported, unfinished gap
@@ -156,6 +160,8 @@ class GapMonitor:
 
     def on_tick(self, ts: int, price: float) -> None:
         """Feed an accepted in-session tick (exchange time, UTC ns) and its price."""
+        if not self._last_ts:
+            self._last_ts = ts
         located = self.grid.locate(ts)
         if located is None:
             return
@@ -178,6 +184,8 @@ class GapMonitor:
         """Raise ``GapDetected`` once when the feed has been silent too long in session."""
         if self._alarm_from is not None:
             return
+        if not self._last_ts:
+            self._last_ts = now
         located = self.grid.locate(now)
         if located is None:
             return

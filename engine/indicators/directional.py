@@ -289,10 +289,10 @@ def minus_di(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) 
     return dmi(highs, lows, closes, period).minus_di
 
 
-# Bars per step of the batch loop: every temporary stays small (32 KiB), so numpy reuses
+# Bars per step of the batch loop: every temporary stays small (128 KiB), so numpy reuses
 # memory the process already has instead of faulting in fresh pages for each of the ~20
-# whole-length temporaries; on the benchmark machine that halves the time for 100k bars.
-_CHUNK = 4096
+# whole-length temporaries (measured: 100k bars in ~9 ms instead of ~11 ms).
+_CHUNK = 16_384
 
 
 class _Bars:

@@ -97,10 +97,10 @@ def rsi(values: ArrayLike, period: int) -> FloatArray:
     if x.shape[0] <= n:
         return out
     change = np.diff(x)
-    falling = change < 0.0
     moves = np.empty((2, change.shape[0]), dtype=np.float64)
-    moves[0] = np.where(falling, 0.0, change)  # gains
-    moves[1] = np.where(falling, -change, 0.0)  # losses
+    np.maximum(change, 0.0, out=moves[0])  # gains: d when d >= 0
+    np.negative(change, out=moves[1])
+    np.maximum(moves[1], 0.0, out=moves[1])  # losses: -d when d < 0
     seeds = np.array([sequential_sum(moves[0, :n]), sequential_sum(moves[1, :n])]) / n
     moves[:, n:] /= n
     averages = np.empty((2, change.shape[0] - n + 1), dtype=np.float64)
@@ -108,9 +108,12 @@ def rsi(values: ArrayLike, period: int) -> FloatArray:
     averages[:, 1:] = linear_recurrence(moves[:, n:], (n - 1.0) / n, seeds)
     gain, loss = averages
     total = gain + loss
-    nonzero = total != 0.0
-    result = np.zeros_like(total)
-    np.divide(gain, total, out=result, where=nonzero)
-    result *= 100.0
-    out[n:] = result
+    moved = total != 0.0
+    if moved.all():
+        np.divide(gain, total, out=gain)
+    else:  # no move at all so far: RSI 0, as TA-Lib (total is exactly 0 there: divide by 1)
+        np.divide(gain, total + ~moved, out=gain)
+        gain *= moved
+    gain *= 100.0
+    out[n:] = gain
     return out

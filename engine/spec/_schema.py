@@ -74,10 +74,13 @@ def _expected_type(schema_type: Any) -> str:
 
 
 def _field(path: Path_) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "the file"
+    """The field's own name ('priority'), or its list position ('underlyings[1]')."""
+    if not path:
+        return "the file"
+    if isinstance(path[-1], int):
+        parent = path[-2] if len(path) > 1 else "item"
+        return f"'{parent}[{path[-1]}]'"
+    return f"'{path[-1]}'"
 
 
 def _errors_for(error: Any, source: SourceMap, where: Callable[[Path_], str]) -> Iterable[Diagnostic]:
@@ -130,8 +133,12 @@ def _errors_for(error: Any, source: SourceMap, where: Callable[[Path_], str]) ->
         yield from _errors_for(best_match(error.context), source, where)
         return
     if kind == "pattern":
-        described = error.schema.get("description", f"match {error.validator_value}")
-        message = f"{_field(path)} was {_describe_value(error.instance)}; it must {described}"
+        expected = error.schema.get("x-expected", f"text matching {error.validator_value}")
+        message = f"{_field(path)} was {_describe_value(error.instance)}; expected {expected}"
+        yield source.diagnostic(path, "bad-value", message, where=at)
+        return
+    if kind in ("minItems", "minProperties") and error.validator_value == 1:
+        message = f"{_field(path)} is empty; it needs at least one entry"
         yield source.diagnostic(path, "bad-value", message, where=at)
         return
     code = "bad-value"

@@ -102,6 +102,7 @@ class _RuleChecker:
         self.source: SourceMap = doc.source
         self.where = _where(doc.data)
         self.problems: list[Diagnostic] = list(doc.diagnostics)
+        self.vocabulary = Vocabulary({})
 
     def report(self, path: Path_, code: str, message: str, hint: str = "", **kw: Any) -> None:
         self.problems.append(
@@ -153,7 +154,7 @@ class _RuleChecker:
                             line,
                             column,
                             "bad-indicator",
-                            getattr(e, "message", None) or str(e),
+                            f"{definition!r}: " + (getattr(e, "reason", None) or str(e)),
                             where=self.where(path),
                             hint=getattr(e, "hint", "") or "",
                             source_line=text,
@@ -199,63 +200,80 @@ def load_rule_document(doc: YamlDocument) -> RuleSpec:
             [source.diagnostic((), "wrong-type", "a rule file must be a YAML mapping of keys")]
         )
     checker = _RuleChecker(doc)
-    schema_problems = schema_diagnostics(doc.data, SCHEMA, source, checker.where)
-    checker.problems.extend(schema_problems)
+    checker.problems.extend(schema_diagnostics(doc.data, SCHEMA, source, checker.where))
     checker.check_names_unique()
     if isinstance(doc.data.get("indicators"), dict):
         checker.check_indicators()
     checker.check_triggers_sides()
-    spec = _build(checker, _vocabulary_of(doc.data)) if not schema_problems else None
-    if checker.problems or spec is None:
+    # Expressions are checked even when the schema failed, so every error shows at once.
+    compiled = _compile_all(checker, _vocabulary_of(doc.data))
+    if checker.problems:
         raise SpecError(checker.problems)
-    return spec
+    return _build(checker, compiled)
 
 
-def _build(checker: _RuleChecker, vocab: Vocabulary) -> RuleSpec | None:
+def _items(data: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
+    raw = data.get(section)
+    if not isinstance(raw, list):
+        return []
+    return [(i, item) for i, item in enumerate(raw) if isinstance(item, dict)]
+
+
+def _compile_all(checker: _RuleChecker, vocab: Vocabulary) -> dict[Path_, Expr]:
+    """Every condition string in the file, compiled; problems go to the checker."""
+    out: dict[Path_, Expr] = {}
     data = checker.data
-    direction = {}
-    for side, text in data["direction"].items():
-        expr = checker.compile(("direction", side), text, vocab)
-        direction[side] = Condition(side, expr) if expr else None
-    filters = []
-    for i, item in enumerate(data.get("filters") or []):
-        expr = checker.compile(("filters", i, "when"), item["when"], vocab)
-        filters.append(Condition(item["name"], expr, item.get("description", "")) if expr else None)
-    triggers = []
-    for i, item in enumerate(data["triggers"]):
-        expr = checker.compile(("triggers", i, "when"), item["when"], vocab)
-        triggers.append(
-            Trigger(item["name"], item["side"], expr, item.get("description", "")) if expr else None
-        )
-    exits = []
-    for i, item in enumerate(data["exits"]):
-        expr = checker.compile(("exits", i, "when"), item["when"], vocab)
-        exits.append(
-            ExitRule(
-                item["name"], item["priority"], expr, item.get("action", "exit"),
-                item.get("description", ""),
-            )
-            if expr
-            else None
-        )
-    parts = [*direction.values(), *filters, *triggers, *exits]
-    if any(p is None for p in parts):
-        return None
+    paths: list[Path_] = []
+    if isinstance(data.get("direction"), dict):
+        paths += [("direction", side) for side in data["direction"]]
+    for section in _SECTIONS:
+        paths += [(section, i, "when") for i, _ in _items(data, section)]
+    for path in paths:
+        node: Any = data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else node[part]
+        if isinstance(node, str) and node.strip():
+            expr = checker.compile(path, node, vocab)
+            if expr is not None:
+                out[path] = expr
+    checker.vocabulary = vocab
+    return out
+
+
+def _build(checker: _RuleChecker, compiled: dict[Path_, Expr]) -> RuleSpec:
+    data = checker.data
+    items = {section: _items(data, section) for section in _SECTIONS}
     return RuleSpec(
         file=checker.source.file,
         name=data["name"],
         underlyings=tuple(data["underlyings"]),
         indicators={tf: dict(v or {}) for tf, v in (data.get("indicators") or {}).items()},
-        direction=direction,  # type: ignore[arg-type]
-        filters=tuple(filters),  # type: ignore[arg-type]
-        triggers=tuple(triggers),  # type: ignore[arg-type]
-        exits=tuple(sorted(exits, key=lambda e: e.priority)),  # type: ignore[union-attr]
+        direction={side: Condition(side, compiled[("direction", side)]) for side in data["direction"]},
+        filters=tuple(
+            Condition(it["name"], compiled[("filters", i, "when")], it.get("description", ""))
+            for i, it in items["filters"]
+        ),
+        triggers=tuple(
+            Trigger(it["name"], it["side"], compiled[("triggers", i, "when")],
+                    it.get("description", ""))
+            for i, it in items["triggers"]
+        ),
+        exits=tuple(
+            sorted(
+                (
+                    ExitRule(it["name"], it["priority"], compiled[("exits", i, "when")],
+                             it.get("action", "exit"), it.get("description", ""))
+                    for i, it in items["exits"]
+                ),
+                key=lambda e: e.priority,
+            )
+        ),
         sizing=dict(data.get("sizing") or {}),
         strikes=dict(data.get("strikes") or {}),
         risk=dict(data.get("risk") or {}),
         params=dict(data.get("params") or {}),
         description=data.get("description", ""),
-        vocabulary=vocab,
+        vocabulary=checker.vocabulary,
     )
 
 

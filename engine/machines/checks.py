@@ -1,0 +1,155 @@
+"""Static checks of one machine: the mistakes no machine library catches at load time.
+
+- ``unreachable-state``: no path of possible transitions leads there from the initial state;
+- ``trap-state``: a state that is not final but has no way out;
+- ``unsent-trigger``: a transition on a trigger nothing can send (not declared, not tick);
+- ``unused-trigger`` (warning): a declared trigger no transition or ignore list uses;
+- ``never-true``: a guard that interval reasoning shows can never hold
+  (``vix > 30 and vix < 20``);
+- ``ambiguous``: two transitions from one state on one trigger whose guards can hold
+  together, without different ``priority`` values to say which fires first;
+- ``shadowed`` (warning): a transition that never fires from a state because one before
+  it there is always enabled.
+
+Transitions from or to undeclared states are caught while the file is read (``unknown-state``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Iterable
+
+from engine.diagnostics import Diagnostic
+from engine.machines.analysis import Lit, conjoin, holds
+from engine.machines.graph import MachineGraph
+from engine.machines.spec import TICK, MachineSpec, TransitionSpec
+from engine.spec._yaml import Path_
+
+__all__ = ["static_checks"]
+
+
+def _diag(spec: MachineSpec, path: Path_, code: str, message: str, *, where: str = "",
+          hint: str = "", on_key: bool = False, severity: str = "error") -> Diagnostic:
+    if spec.source is None:
+        d = Diagnostic(spec.file, 1, 1, code, message, where, hint)
+    else:
+        d = spec.source.diagnostic(path, code, message, where=where, hint=hint, on_key=on_key)
+    return d if severity == "error" else dataclasses.replace(d, severity=severity)
+
+
+def static_checks(spec: MachineSpec, *, complete: bool = True) -> list[Diagnostic]:
+    """All static checks; graph checks only when every transition of the file was built."""
+    graph = MachineGraph(spec)
+    out = [*_check_unsent_triggers(spec), *_check_unused_triggers(spec)]
+    out += _check_never_true(spec, graph)
+    out += _check_ambiguity(spec, graph)
+    if complete:
+        out += _check_unreachable(spec, graph)
+        out += _check_traps(spec, graph)
+    return out
+
+
+def _check_unsent_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
+    for t in spec.transitions:
+        if t.trigger == TICK or t.trigger in spec.triggers:
+            continue
+        near = difflib.get_close_matches(t.trigger, list(spec.triggers), n=1, cutoff=0.6)
+        yield _diag(
+            spec, (*t.path, "trigger"), "unsent-trigger",
+            f"nothing can send trigger '{t.trigger}': it is not declared under triggers:",
+            where=t.where,
+            hint=f"did you mean '{near[0]}'?" if near else f"declare it: triggers: {{{t.trigger}: "
+            "{doc: who sends it}}, or use tick",
+        )
+
+
+def _check_unused_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
+    ignored = set(spec.ignore).union(*(s.ignore for s in spec.states.values()))
+    for name, trigger in spec.triggers.items():
+        if name not in spec.triggers_used and name not in ignored:
+            yield _diag(spec, trigger.path, "unused-trigger",
+                        f"trigger '{name}' is declared but no transition uses it",
+                        where=f"triggers.{name}", on_key=True, severity="warning",
+                        hint="add a transition for it, list it under ignore:, or remove it")
+
+
+def _contradiction(term: tuple[object, ...]) -> str:
+    lits = [x for x in term if isinstance(x, Lit)]
+    names = sorted({x.name for x in lits})
+    for name in names:
+        own = [x for x in lits if x.name == name]
+        if len(own) > 1:
+            shown = ", ".join(("not " if x.neg else "") + f"{x.name} {x.op} {x.value!r}" for x in own)
+            return f"no value of '{name}' satisfies all of: {shown}"
+    return "its conditions exclude each other"
+
+
+def _check_never_true(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
+    for t in spec.transitions:
+        dnf = graph.dnf[t.index]
+        if t.when is None or holds(dnf, spec.vocabulary) is not False:
+            continue
+        hint = _contradiction(dnf[0]) if dnf else "it folds to false with the parameters given"
+        yield _diag(spec, (*t.path, "when"), "never-true",
+                    f"the guard can never be true: {t.when.source}", where=t.where, hint=hint)
+
+
+def _distinct_priorities(a: TransitionSpec, b: TransitionSpec) -> bool:
+    return a.priority is not None and b.priority is not None and a.priority != b.priority
+
+
+def _check_ambiguity(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
+    reported: set[tuple[int, int]] = set()
+    for state, by_trigger in spec.table.items():
+        for trigger, candidates in by_trigger.items():
+            live = [t for t in candidates if graph.can_fire(t)]
+            for i, a in enumerate(live):
+                for b in live[i + 1 :]:
+                    key = (a.index, b.index)
+                    if key in reported:
+                        continue
+                    d = _pair(spec, graph, state, trigger, a, b)
+                    if d is not None:
+                        reported.add(key)
+                        yield d
+
+
+def _pair(spec: MachineSpec, graph: MachineGraph, state: str, trigger: str,
+          a: TransitionSpec, b: TransitionSpec) -> Diagnostic | None:
+    both = conjoin(graph.dnf[a.index], graph.dnf[b.index])
+    if holds(both, spec.vocabulary) is False:
+        return None
+    if _distinct_priorities(a, b):
+        if not a.timed and holds(graph.dnf[a.index], spec.vocabulary) is True:
+            return _diag(spec, (*b.path, "name"), "shadowed",
+                         f"never fires from '{state}': {a.where} is always enabled there on "
+                         f"'{trigger}' and comes first", where=b.where, severity="warning",
+                         hint="give it a lower priority than the other, or a guard")
+        return None
+    what = "can both be enabled" if (a.timed or b.timed) else "can both hold"
+    return _diag(
+        spec, (*b.path, "name"), "ambiguous",
+        f"{a.where} and this transition both leave '{state}' on '{trigger}' and {what}",
+        where=b.where,
+        hint="give them different priority: values (the lowest fires first) or make the "
+        "guards exclude each other",
+    )
+
+
+def _check_unreachable(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
+    for name, state in spec.states.items():
+        if name not in graph.reachable:
+            yield _diag(spec, state.path, "unreachable-state",
+                        f"state '{name}' cannot be reached from the initial state "
+                        f"'{spec.initial}'", where=f"states.{name}", on_key=True,
+                        hint="add a transition into it, or remove it")
+
+
+def _check_traps(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
+    for name, state in spec.states.items():
+        if state.final or graph.ways_out(name):
+            continue
+        yield _diag(spec, state.path, "trap-state",
+                    f"state '{name}' is not final but has no way out", where=f"states.{name}",
+                    on_key=True, hint="add a transition out of it, or mark it final: true")
