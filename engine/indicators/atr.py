@@ -102,8 +102,10 @@ def atr(highs: ArrayLike, lows: ArrayLike, closes: ArrayLike, period: int) -> Fl
     out = nan_array(high.shape[0])
     if high.shape[0] <= n:
         return out
-    tr = true_range(high, low, close)
+    tr = true_range(high, low, close)  # tr[j] is bar j+1
     seed = sequential_sum(tr[:n]) / n
-    out[n] = seed
-    out[n + 1 :] = linear_recurrence(tr[n:] / n, (n - 1.0) / n, seed)
+    steps = tr[n - 1 :]
+    steps /= n
+    steps[0] = seed  # y[0] = seed from a zero state, at bar n
+    out[n:] = linear_recurrence(steps, (n - 1.0) / n, 0.0)
     return out

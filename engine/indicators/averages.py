@@ -138,7 +138,7 @@ def ema(values: ArrayLike, period: int) -> FloatArray:
     if x.shape[0] < n:
         return out
     k = 2.0 / (n + 1.0)
-    seed = sequential_sum(x[:n]) / n
-    out[n - 1] = seed
-    out[n:] = linear_recurrence(x[n:] * k, 1.0 - k, seed)
+    steps = x[n - 1 :] * k
+    steps[0] = sequential_sum(x[:n]) / n  # the seed: y[0] = seed from a zero state
+    out[n - 1 :] = linear_recurrence(steps, 1.0 - k, 0.0)
     return out

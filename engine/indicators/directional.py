@@ -16,8 +16,9 @@ Exactly TA-Lib's algorithm (``ADX``, ``PLUS_DI``, ``MINUS_DI``, default mode):
   DX is undefined leaves ADX unchanged (TA-Lib holds the previous value; it does not count
   an undefined DX as 0).
 
-TA-Lib 0.4 tested "zero" with an epsilon of 1e-8; the TA-Lib C library the tests run
-against (0.6 and later) tests exact zero, and so does this module.
+"Zero" means exactly 0.0. TA-Lib 0.4 used an epsilon of 1e-8 there; the TA-Lib C library
+the tests run against (0.8.1, in the ta-lib 0.8.2 wheel) compares with exact zero, which the
+tests pin with ranges down to 1e-300.
 """
 
 from __future__ import annotations

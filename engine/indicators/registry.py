@@ -95,7 +95,8 @@ class BoundIndicator:
         if self._source < 0:
             self.core.update(high, low, close)  # type: ignore[call-arg]
         else:
-            self.core.update((open_, high, low, close, volume)[self._source])  # type: ignore[call-arg]
+            value = (open_, high, low, close, volume)[self._source]
+            self.core.update(value)  # type: ignore[call-arg]
 
     @property
     def value(self) -> float | None:

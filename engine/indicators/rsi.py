@@ -102,11 +102,10 @@ def rsi(values: ArrayLike, period: int) -> FloatArray:
     np.negative(change, out=moves[1])
     np.maximum(moves[1], 0.0, out=moves[1])  # losses: -d when d < 0
     seeds = np.array([sequential_sum(moves[0, :n]), sequential_sum(moves[1, :n])]) / n
-    moves[:, n:] /= n
-    averages = np.empty((2, change.shape[0] - n + 1), dtype=np.float64)
-    averages[:, 0] = seeds
-    averages[:, 1:] = linear_recurrence(moves[:, n:], (n - 1.0) / n, seeds)
-    gain, loss = averages
+    steps = moves[:, n - 1 :]  # column 0 becomes the seed, so y[0] = seed from a zero state
+    steps[:, 1:] /= n
+    steps[:, 0] = seeds
+    gain, loss = linear_recurrence(steps, (n - 1.0) / n, 0.0)
     total = gain + loss
     moved = total != 0.0
     if moved.all():

@@ -74,17 +74,23 @@ def test_gaps_when_nifty_1m_2024_then_exactly_five_missing_sessions(
 def test_gaps_when_2009_then_derived_calendar_said_and_daily_file_names_missing_sessions(
     capsys: pytest.CaptureFixture[str], market_dir: Path
 ) -> None:
-    rc, out, _ = run(capsys, "gaps", market_dir / "nifty_1m_2009.csv")
+    rc, out, _ = run(capsys, "gaps", market_dir / "nifty_1m_2009.csv",
+                     "--sessions-from", market_dir / "nifty_daily_2005_2026.csv")
     assert rc == 0 and "calendar: derived from the file's own bars" in out
-    assert "missing sessions: unknown (the calendar was derived from this file" in out
-    _, out, _ = run(capsys, "gaps", market_dir / "nifty_1m_2009.csv",
-                    "--sessions-from", market_dir / "nifty_daily_2005_2026.csv")
     line = next(x for x in out.splitlines() if x.startswith("missing sessions"))
     assert line.startswith("missing sessions (13, per ")
     assert line.endswith(": 2009-04-20, 2009-07-13, 2009-10-17, 2009-12-07, 2009-12-08, "
                          "2009-12-09, 2009-12-10, 2009-12-11, 2009-12-14, 2009-12-15, "
                          "2009-12-16, 2009-12-17, 2009-12-18")
     assert "2009-01-23T10:08:00+05:30  2009-01-23T10:09:00+05:30       1 min  intraday" in out
+
+
+def test_gaps_when_calendar_derived_and_no_session_list_then_missing_sessions_unknown(
+    capsys: pytest.CaptureFixture[str], market_dir: Path
+) -> None:
+    rc, out, _ = run(capsys, "gaps", market_dir / "banknifty_1m_2023q2.csv")
+    assert rc == 0 and "sessions with data: 40 (2023-04-03 .. 2023-06-01)" in out
+    assert "missing sessions: unknown (the calendar was derived from this file" in out
 
 
 def test_import_when_run_twice_then_stored_once_and_loads_back(

@@ -61,7 +61,8 @@ def ohlc_series(draw: st.DrawFn, max_bars: int = 90) -> tuple[np.ndarray, ...]:
 periods = st.integers(2, 20)
 
 
-def talib_values(name: str, period: int, o, h, low, c, v) -> np.ndarray:  # type: ignore[no-untyped-def]
+def talib_values(name: str, period: int, *ohlcv: np.ndarray) -> np.ndarray:
+    _, h, low, c, v = ohlcv
     return {
         "adx": lambda: talib.ADX(h, low, c, period),
         "plus_di": lambda: talib.PLUS_DI(h, low, c, period),

@@ -43,7 +43,9 @@ def feed(indicator, bar) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(("cls", "_min"), SERIES_CLASSES + HLC_CLASSES)
 @pytest.mark.parametrize("period", [2, 3, 14])
-def test_indicator_when_fed_up_to_warmup_then_ready_exactly_at_warmup(cls, _min, period, nifty_daily):
+def test_indicator_when_fed_up_to_warmup_then_ready_exactly_at_warmup(
+    cls, _min, period, nifty_daily
+):
     indicator = cls(period)
     assert isinstance(indicator, StreamingIndicator)
     assert indicator.warmup == expected_warmup(cls, period)
@@ -129,6 +131,18 @@ def test_adx_when_directional_movement_underflows_then_adx_holds_its_value_like_
     for h, lo, c in zip(high.tolist(), low.tolist(), close.tolist(), strict=True):
         streaming.update(h, lo, c)
     assert streaming.plus_di == 0.0 and streaming.adx == ref_adx[-1]
+
+
+@pytest.mark.parametrize("step", [1e-9, 1e-15, 1e-300])
+def test_dmi_rsi_when_moves_are_tiny_but_not_zero_then_not_treated_as_zero_like_talib(step):
+    # TA-Lib 0.4 treated |x| < 1e-8 as zero; the library we match compares with exact 0.
+    low = np.arange(40) * step
+    high = low + step
+    dmi = batch.dmi(high, low, low, 3)
+    np.testing.assert_allclose(dmi.plus_di, talib.PLUS_DI(high, low, low, 3), rtol=1e-9)
+    np.testing.assert_allclose(dmi.adx, talib.ADX(high, low, low, 3), rtol=1e-9)
+    np.testing.assert_allclose(batch.rsi(high, 3), talib.RSI(high, 3), rtol=1e-9)
+    assert dmi.plus_di[-1] > 0.0 and dmi.adx[-1] == pytest.approx(100.0)
 
 
 def test_rsi_when_series_is_flat_then_zero_like_talib():

@@ -86,7 +86,9 @@ def assert_matches_talib(ours: np.ndarray, ref: np.ndarray, what: str) -> None:
     ours_nan, ref_nan = np.isnan(ours), np.isnan(ref)
     if not np.array_equal(ours_nan, ref_nan):
         index = int(np.argmax(ours_nan != ref_nan))
-        raise AssertionError(f"{what}: NaN layout differs at index {index}: {ours[index]} vs {ref[index]}")
+        raise AssertionError(
+            f"{what}: NaN layout differs at index {index}: {ours[index]} vs {ref[index]}"
+        )
     diff = np.abs(ours - ref)
     limit = np.maximum(REL * np.abs(ref), ABS_FLOOR)
     bad = ~ref_nan & (diff > limit)
@@ -110,6 +112,11 @@ def stream(spec: IndicatorSpec, series) -> np.ndarray:  # type: ignore[no-untype
         assert (value is None) == (not indicator.ready)
         out[i] = np.nan if value is None else value
     return out
+
+
+def test_talib_when_imported_then_in_its_default_compatibility_mode():
+    # 0 = TA_COMPATIBILITY_DEFAULT (EMA seeded with an SMA; RSI without Metastock's extra bar).
+    assert talib.get_compatibility() == 0
 
 
 @pytest.mark.parametrize("text", SPECS)
