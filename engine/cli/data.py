@@ -52,14 +52,28 @@ def _file_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--symbol", help="symbol (default: from the file's symbol column or name)")
     p.add_argument("--tf", help="timeframe: 1m, 5m, 15m, 1h, 1d (default: from the bars)")
     p.add_argument("--tz", help="zone of times written without an offset, e.g. Asia/Kolkata")
-    p.add_argument("--segment", choices=("CM", "FO"), default="CM",
-                   help="session hours to check against: CM for indices (default), FO")
-    p.add_argument("--lenient", action="store_true",
-                   help="count unreadable rows as rejected instead of stopping at the first")
-    p.add_argument("--strict", action="store_true",
-                   help="reject bars whose OHLC is off by up to the tolerance too")
-    p.add_argument("--ohlc-tolerance", type=float, default=0.05,
-                   help="OHLC break kept as a warning (default 0.05, one index tick)")
+    p.add_argument(
+        "--segment",
+        choices=("CM", "FO"),
+        default="CM",
+        help="session hours to check against: CM for indices (default), FO",
+    )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="count unreadable rows as rejected instead of stopping at the first",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject bars whose OHLC is off by up to the tolerance too",
+    )
+    p.add_argument(
+        "--ohlc-tolerance",
+        type=float,
+        default=0.05,
+        help="OHLC break kept as a warning (default 0.05, one index tick)",
+    )
     p.add_argument("--no-outliers", action="store_true", help="turn the outlier check off")
 
 
@@ -82,8 +96,15 @@ def _open(args: argparse.Namespace) -> tuple[BarFile, list[Series]]:
     config = ValidationConfig(ohlc_tolerance=args.ohlc_tolerance, strict=args.strict)
     if args.no_outliers:
         config = dataclasses.replace(config, outlier_sigma=None)
-    return open_series(args.file, symbol=args.symbol, timeframe=tf, tz=_zone(args.tz),
-                       lenient=args.lenient, segment=args.segment, config=config)
+    return open_series(
+        args.file,
+        symbol=args.symbol,
+        timeframe=tf,
+        tz=_zone(args.tz),
+        lenient=args.lenient,
+        segment=args.segment,
+        config=config,
+    )
 
 
 def _zone(name: str | None) -> Any:
@@ -96,7 +117,9 @@ def _zone(name: str | None) -> Any:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UserInputError(f"--tz: '{name}' is not a known time zone (e.g. Asia/Kolkata)")
+        raise UserInputError(
+            f"--tz: '{name}' is not a known time zone (e.g. Asia/Kolkata)"
+        ) from None
 
 
 def _when(ns: int) -> str:
@@ -123,7 +146,8 @@ def _headline(bar_file: BarFile, series: Series, segment: str) -> list[str]:
         f"{bar_file.path.name}: {series.symbol} {series.timeframe.value} ({how}); "
         f"layout {bar_file.layout}",
         f"{series.choice.note} ({segment} hours)"
-        if not series.choice.derived else series.choice.note,
+        if not series.choice.derived
+        else series.choice.note,
     ]
 
 
@@ -146,8 +170,10 @@ def _validation_lines(bar_file: BarFile, series: Series) -> list[str]:
     lines = [
         f"  bars read          {len(series.read)}",
         f"  accepted           {len(v.accepted)}",
-        f"  rejected           {v.rejected_total}" + (f" ({_counts(v.rejected)})" if v.rejected else ""),
-        f"  flagged, kept      {sum(v.flagged.values())}" + (f" ({_counts(v.flagged)})" if v.flagged else ""),
+        f"  rejected           {v.rejected_total}"
+        + (f" ({_counts(v.rejected)})" if v.rejected else ""),
+        f"  flagged, kept      {sum(v.flagged.values())}"
+        + (f" ({_counts(v.flagged)})" if v.flagged else ""),
     ]
     if bar_file.rejected:
         lines.append(f"  unreadable rows    {sum(bar_file.rejected.values())} (bad_row)")
@@ -158,7 +184,8 @@ def _validation_lines(bar_file: BarFile, series: Series) -> list[str]:
             f"  first bar          {_when(bars[0].ts_event)}",
             f"  last bar           {_when(bars[-1].ts_event)}",
             f"  sessions           {len(days)} ({days[0]} .. {days[-1]})",
-            f"  price range        low {min(b.low for b in bars)}  high {max(b.high for b in bars)}",
+            f"  price range        low {min(b.low for b in bars)}"
+            f"  high {max(b.high for b in bars)}",
         ]
         if not any(b.volume for b in bars):
             lines.append("  volume             0 in every bar (index data carries no volume)")
@@ -181,13 +208,17 @@ def _import(args: argparse.Namespace) -> int:
     for series in all_series:
         report = store.append(series.bars)
         v = series.validation
-        print(f"{bar_file.path.name}: {series.symbol} {series.timeframe.value} -> "
-              f"{store.bar_path(series.symbol, series.timeframe)}")
+        print(
+            f"{bar_file.path.name}: {series.symbol} {series.timeframe.value} -> "
+            f"{store.bar_path(series.symbol, series.timeframe)}"
+        )
         if series.choice.derived:
             print(f"  {series.choice.note}")
-        print(f"  read {len(series.read)}, rejected {v.rejected_total} ({_counts(v.rejected)}), "
-              f"flagged and kept {sum(v.flagged.values())}, stored {report.written}, "
-              f"already stored {report.skipped}")
+        print(
+            f"  read {len(series.read)}, rejected {v.rejected_total} ({_counts(v.rejected)}), "
+            f"flagged and kept {sum(v.flagged.values())}, stored {report.written}, "
+            f"already stored {report.skipped}"
+        )
     if bar_file.skipped_other_symbols:
         print(f"  rows of other symbols skipped: {bar_file.skipped_other_symbols}")
     _print_problems(bar_file)
@@ -201,17 +232,22 @@ def _gaps(args: argparse.Namespace) -> int:
     bar_file, all_series = _open(args)
     for series in all_series:
         print("\n".join(_headline(bar_file, series, args.segment)))
-        report = find_gaps(series.bars, series.grid, derived=series.choice.derived,
-                           open_gap_pct=args.open_gap_pct)
+        report = find_gaps(
+            series.bars, series.grid, derived=series.choice.derived, open_gap_pct=args.open_gap_pct
+        )
         if series.validation.rejected_total:
-            print(f"  (left out {series.validation.rejected_total} rejected bars: "
-                  f"{_counts(series.validation.rejected)})")
+            print(
+                f"  (left out {series.validation.rejected_total} rejected bars: "
+                f"{_counts(series.validation.rejected)})"
+            )
         _print_sessions(args, report, series)
         _print_gap_list(report.gaps, args.limit)
         print(f"opening gaps over {args.open_gap_pct:g}%: {len(report.opening_gaps)}")
         for g in report.opening_gaps[: args.limit]:
-            print(f"  {g.session_date}  {g.change_pct:+.2f}%  previous close "
-                  f"{g.previous_close}, open {g.open}")
+            print(
+                f"  {g.session_date}  {g.change_pct:+.2f}%  previous close "
+                f"{g.previous_close}, open {g.open}"
+            )
     return 0
 
 
@@ -219,16 +255,25 @@ def _print_sessions(args: argparse.Namespace, report: Any, series: Series) -> No
     missing = report.missing_sessions
     source = "the calendar"
     if args.sessions_from:
-        missing, source = _missing_from_daily(args.sessions_from, report, series), args.sessions_from
+        missing, source = (
+            _missing_from_daily(args.sessions_from, report, series),
+            args.sessions_from,
+        )
     if missing is None:
-        print(f"sessions with data: {report.sessions_with_data} "
-              f"({report.first_date} .. {report.last_date})")
-        print("missing sessions: unknown (the calendar was derived from this file; pass "
-              "--sessions-from DAILY.csv to compare with a list of trading dates)")
+        print(
+            f"sessions with data: {report.sessions_with_data} "
+            f"({report.first_date} .. {report.last_date})"
+        )
+        print(
+            "missing sessions: unknown (the calendar was derived from this file; pass "
+            "--sessions-from DAILY.csv to compare with a list of trading dates)"
+        )
         return
-    print(f"sessions with data: {report.sessions_with_data} of "
-          f"{report.sessions_with_data + len(missing)} expected "
-          f"({report.first_date} .. {report.last_date})")
+    print(
+        f"sessions with data: {report.sessions_with_data} of "
+        f"{report.sessions_with_data + len(missing)} expected "
+        f"({report.first_date} .. {report.last_date})"
+    )
     listed = ", ".join(d.isoformat() for d in missing) or "none"
     print(f"missing sessions ({len(missing)}, per {source}): {listed}")
 
@@ -239,8 +284,13 @@ def _missing_from_daily(daily_path: str, report: Any, series: Series) -> list[An
     from engine.model.enums import Timeframe
 
     daily = read_bars(daily_path, timeframe=Timeframe.D1, lenient=True)
-    expected = sorted({b.trading_date for b in daily.all_bars
-                       if report.first_date <= b.trading_date <= report.last_date})
+    expected = sorted(
+        {
+            b.trading_date
+            for b in daily.all_bars
+            if report.first_date <= b.trading_date <= report.last_date
+        }
+    )
     have = {b.trading_date for b in series.bars}
     return [d for d in expected if d not in have]
 
@@ -271,13 +321,18 @@ def _cleanup(args: argparse.Namespace) -> int:
     if not root.is_dir():
         raise UserInputError(f"--root: '{root}' is not a folder")
     actions = apply_retention(root, datetime.now(UTC), policy, dry_run=args.dry_run)
-    verb = {"delete": "would delete" if args.dry_run else "deleted",
-            "trim": "would trim" if args.dry_run else "trimmed", "skip": "skipped"}
+    verb = {
+        "delete": "would delete" if args.dry_run else "deleted",
+        "trim": "would trim" if args.dry_run else "trimmed",
+        "skip": "skipped",
+    }
     for a in actions:
         print(f"{verb[a.action]:<14} {a.path}  removed {a.removed}, kept {a.kept}: {a.reason}")
     if not actions:
-        print(f"nothing to clean up under {root} (ticks {policy.tick_days} d, intraday bars "
-              f"{policy.intraday_days} d, daily bars {policy.daily_days} d)")
+        print(
+            f"nothing to clean up under {root} (ticks {policy.tick_days} d, intraday bars "
+            f"{policy.intraday_days} d, daily bars {policy.daily_days} d)"
+        )
     if args.dry_run:
         print("dry run: nothing was changed")
     return 0

@@ -25,17 +25,29 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="FILE", help="bar file (CSV or JSON)")
-    parser.add_argument("--tf", default=None, help="timeframe to show: 1m, 5m, 15m, 1h, 1d "
-                        "(default: the file's own)")
-    parser.add_argument("--with", dest="specs", default="", metavar="SPECS",
-                        help="indicators, comma separated: 'adx(14),rsi(14),sma(volume, 20)'")
+    parser.add_argument(
+        "--tf",
+        default=None,
+        help="timeframe to show: 1m, 5m, 15m, 1h, 1d (default: the file's own)",
+    )
+    parser.add_argument(
+        "--with",
+        dest="specs",
+        default="",
+        metavar="SPECS",
+        help="indicators, comma separated: 'adx(14),rsi(14),sma(volume, 20)'",
+    )
     parser.add_argument("--from", dest="start", metavar="DATE", help="first date shown (IST)")
     parser.add_argument("--to", dest="end", metavar="DATE", help="last date shown (IST)")
     parser.add_argument("--csv", action="store_true", help="write CSV instead of a table")
     parser.add_argument("--symbol", help="which symbol, for files holding several")
     parser.add_argument("--tz", help="zone of times written without an offset")
-    parser.add_argument("--segment", choices=("CM", "FO"), default="CM",
-                        help="session hours: CM for indices (default), FO")
+    parser.add_argument(
+        "--segment",
+        choices=("CM", "FO"),
+        default="CM",
+        help="session hours: CM for indices (default), FO",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError(
             f"no {bars[0].timeframe.value} bars between {args.start or 'the start'} and "
             f"{args.end or 'the end'}; the data runs {bars[0].trading_date} .. "
-            f"{bars[-1].trading_date}")
+            f"{bars[-1].trading_date}"
+        )
     names = [name for name, _ in specs]
     if args.csv:
         for note in notes:
@@ -96,15 +109,18 @@ def _series(args: argparse.Namespace) -> Series:
     from engine.data.series import open_series
     from engine.errors import UserInputError
 
-    bar_file, all_series = open_series(args.data, symbol=args.symbol, tz=_zone(args.tz),
-                                       segment=args.segment)
+    bar_file, all_series = open_series(
+        args.data, symbol=args.symbol, tz=_zone(args.tz), segment=args.segment
+    )
     if not all_series:
-        raise UserInputError(f"{args.data}: no bars" + (
-            f" for symbol {args.symbol}" if args.symbol else ""))
+        raise UserInputError(
+            f"{args.data}: no bars" + (f" for symbol {args.symbol}" if args.symbol else "")
+        )
     if len(all_series) > 1:
         names = ", ".join(s.symbol for s in all_series[:5])
-        raise UserInputError(f"{args.data} holds {len(all_series)} symbols ({names} ...); "
-                             "pick one with --symbol")
+        raise UserInputError(
+            f"{args.data} holds {len(all_series)} symbols ({names} ...); pick one with --symbol"
+        )
     return all_series[0]
 
 
@@ -127,14 +143,18 @@ def _bars(series: Series, tf_text: str | None) -> tuple[list[Bar], list[str]]:
     bars = series.bars
     if tf is not series.timeframe:
         if tf.nanos < series.timeframe.nanos:
-            raise UserInputError(f"--tf {tf.value}: the file holds {series.timeframe.value} "
-                                 "bars; a shorter timeframe cannot be made from them")
+            raise UserInputError(
+                f"--tf {tf.value}: the file holds {series.timeframe.value} "
+                "bars; a shorter timeframe cannot be made from them"
+            )
         result = resample(bars, tf, series.grid)
         bars = result.bars
         if result.counts:
             reasons = ", ".join(f"{k.value} {n}" for k, n in sorted(result.counts.items()))
-            notes.append(f"{tf.value} bars discarded while resampling: {reasons} "
-                         "(more than 10 minutes of the bar without data)")
+            notes.append(
+                f"{tf.value} bars discarded while resampling: {reasons} "
+                "(more than 10 minutes of the bar without data)"
+            )
     if bars and not any(b.volume for b in bars):
         notes.append("volume is 0 in every bar (index data carries no volume)")
     return bars, notes
@@ -147,8 +167,10 @@ def _compute(specs: list[tuple[str, Any]], bars: list[Bar]) -> dict[str, Any]:
 
     if not specs:
         return {}
-    cols = [np.fromiter((getattr(b, f) for b in bars), dtype=np.float64, count=len(bars))
-            for f in ("open", "high", "low", "close", "volume")]
+    cols = [
+        np.fromiter((getattr(b, f) for b in bars), dtype=np.float64, count=len(bars))
+        for f in ("open", "high", "low", "close", "volume")
+    ]
     return compute_batch_set({name: spec for name, spec in specs}, *cols)
 
 
@@ -162,8 +184,9 @@ def _range(text: str | None, option: str) -> Any:
     try:
         return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
     except ValueError:
-        raise UserInputError(f"{option}: '{text}' is not a date (YYYY-MM-DD) or an ISO time") \
-            from None
+        raise UserInputError(
+            f"{option}: '{text}' is not a date (YYYY-MM-DD) or an ISO time"
+        ) from None
 
 
 def _inside(bar: Bar, first: Any, last: Any) -> bool:
@@ -195,11 +218,22 @@ def _write_csv(bars: list[Bar], values: dict[str, Any], names: list[str], rows: 
     writer.writerow(["ts", "open", "high", "low", "close", "volume", *names])
     for i in rows:
         b = bars[i]
-        writer.writerow([b.start_ist.isoformat(), repr(b.open), repr(b.high), repr(b.low),
-                         repr(b.close), b.volume, *(_cell(values[n][i]) for n in names)])
+        writer.writerow(
+            [
+                b.start_ist.isoformat(),
+                repr(b.open),
+                repr(b.high),
+                repr(b.low),
+                repr(b.close),
+                b.volume,
+                *(_cell(values[n][i]) for n in names),
+            ]
+        )
 
 
-def _write_table(bars: list[Bar], values: dict[str, Any], names: list[str], rows: list[int]) -> None:
+def _write_table(
+    bars: list[Bar], values: dict[str, Any], names: list[str], rows: list[int]
+) -> None:
     widths = [max(10, len(n)) for n in names]
     head = f"{'ts (IST)':<17} {'open':>10} {'high':>10} {'low':>10} {'close':>10} {'volume':>9}"
     print(head + "".join(f" {n:>{w}}" for n, w in zip(names, widths, strict=True)))
@@ -207,6 +241,9 @@ def _write_table(bars: list[Bar], values: dict[str, Any], names: list[str], rows
         b = bars[i]
         cells = "".join(
             f" {'-' if values[n][i] != values[n][i] else f'{values[n][i]:.2f}':>{w}}"
-            for n, w in zip(names, widths, strict=True))
-        print(f"{b.start_ist:%Y-%m-%d %H:%M} {b.open:>10.2f} {b.high:>10.2f} {b.low:>10.2f} "
-              f"{b.close:>10.2f} {b.volume:>9}{cells}")
+            for n, w in zip(names, widths, strict=True)
+        )
+        print(
+            f"{b.start_ist:%Y-%m-%d %H:%M} {b.open:>10.2f} {b.high:>10.2f} {b.low:>10.2f} "
+            f"{b.close:>10.2f} {b.volume:>9}{cells}"
+        )

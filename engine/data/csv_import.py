@@ -178,7 +178,7 @@ def _columns(header: Sequence[str], path: Path) -> _Columns:
     return _Columns(
         time=time_col,
         clock=clock,
-        prices=tuple(index[n] for n in _PRICES),  # type: ignore[arg-type]
+        prices=(index["open"], index["high"], index["low"], index["close"]),
         volume=index.get("volume"),
         oi=index.get("oi", index.get("open_interest")),
         symbol=index.get("symbol"),
@@ -261,14 +261,22 @@ def _parse_row(
     if cols.clock is not None:
         text = f"{text.strip()}T{row[cols.clock].strip()}"
     fast = _fast_time(text)
-    ts, daily = (fast, False) if fast is not None else _parse_time(text.strip(), cols.names[cols.time], tz)
+    ts, daily = (
+        (fast, False) if fast is not None else _parse_time(text.strip(), cols.names[cols.time], tz)
+    )
     io, ih, il, ic = cols.prices
     try:  # the common case in one go; any trouble is re-read cell by cell for the message
         prices = (float(row[io]), float(row[ih]), float(row[il]), float(row[ic]))
         if not math.isfinite(prices[0] + prices[1] + prices[2] + prices[3]):
             raise ValueError
     except ValueError:
-        prices = tuple(_number(row[i], cols.names[i]) for i in cols.prices)  # type: ignore[assignment]
+        names = cols.names
+        prices = (
+            _number(row[io], names[io]),
+            _number(row[ih], names[ih]),
+            _number(row[il], names[il]),
+            _number(row[ic], names[ic]),
+        )
     volume = 0 if cols.volume is None else _whole(row[cols.volume], "volume")
     oi = None if cols.oi is None or not row[cols.oi].strip() else _whole(row[cols.oi], "oi")
     sym = row[cols.symbol].strip() if cols.symbol is not None else default_symbol

@@ -107,7 +107,7 @@ def find_gaps(
         previous = day_bars[-1]
     if not derived:
         seg = grid.segment
-        expected = grid.calendar.sessions(report.first_date, report.last_date, seg)  # type: ignore[attr-defined]
+        expected = grid.calendar.sessions(report.first_date, report.last_date, seg)
         have = {d for d, _ in by_day}
         report.missing_sessions = [s.date for s in expected if s.date not in have]
     return report
@@ -248,4 +248,3 @@ def _interpolate(prev: Bar, nxt: Bar, max_missing: int) -> list[Bar]:
             Bar(prev.symbol, prev.timeframe, ts, price, price, price, price, 0, None, True, 0)
         )
     return made
-

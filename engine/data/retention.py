@@ -18,7 +18,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -87,8 +87,9 @@ def _tick_actions(
         m = _TICK_FILE.match(path.name)
         if m is None:
             continue
+        text = m["day"]
         try:
-            day = datetime.strptime(m["day"], "%Y%m%d").date()
+            day = date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
             continue
         if day >= oldest_kept:
@@ -149,4 +150,3 @@ def _first_kept(body: list[bytes], cutoff: int) -> int | None:
 def _count_lines(path: Path) -> int:
     with path.open("rb") as f:
         return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1, 0)
-

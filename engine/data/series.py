@@ -59,4 +59,3 @@ def open_series(
         report = validate_bars(bars, grid, config)
         out.append(Series(sym, tf, bars, report, choice, grid))
     return bar_file, out
-

@@ -40,6 +40,8 @@ class CalendarLike(Protocol):
 
     def covers(self, d: date) -> bool: ...
 
+    def sessions(self, start: date, end: date, segment: str = "FO") -> list[Session]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class SessionSpan:

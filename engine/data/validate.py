@@ -151,7 +151,10 @@ class BarValidator:
             return (DataIssue.OUTSIDE_SESSION, f"starts outside the {where}"), span
         lo = span.parts[part][0]
         if (ts - lo) % bar.timeframe.nanos:
-            return (DataIssue.MISALIGNED, f"not on the {bar.timeframe.value} grid of the part"), span
+            return (
+                DataIssue.MISALIGNED,
+                f"not on the {bar.timeframe.value} grid of the part",
+            ), span
         return None, span
 
     def _outlier_check(self, bar: Bar, session: object) -> tuple[DataIssue, str] | None:

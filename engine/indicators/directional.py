@@ -86,8 +86,9 @@ class DirectionalMovement:
         self._pdi: float | None = None
         self._mdi: float | None = None
 
-    def update(self, high: float, low: float, close: float) -> None:
-        # One flat function on purpose: this is the hottest path of a backtest (~1 us/bar).
+    def update(self, high: float, low: float, close: float) -> None:  # noqa: C901
+        # One flat function on purpose (hence the noqa): the hottest path of a backtest, where
+        # each extra call or attribute lookup costs; ~1.5 us per bar, the budget is 2 us.
         count = self._count
         self._count = count + 1
         if count < self._period:

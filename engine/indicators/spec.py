@@ -225,6 +225,11 @@ class _Token:
 
 def parse_indicator_spec(text: str) -> IndicatorSpec:
     """Parse ``adx(14)``, ``ema(close, 9)``, ``highest(20)`` ...; IndicatorSpecError if wrong."""
+    if not isinstance(text, str):
+        kind = type(text).__name__
+        raise IndicatorSpecError(
+            str(text), 1, f"expected an indicator such as 'adx(14)', found a {kind}"
+        )
     tokens = _tokenize(text)
     if not tokens:
         raise IndicatorSpecError(text, 1, "empty indicator", "write a call such as 'adx(14)'")
@@ -280,36 +285,49 @@ def _arguments(text: str, tokens: list[_Token], info: IndicatorInfo) -> list[_To
         raise IndicatorSpecError(
             text, col, f"expected '(' after '{info.name}'", f"write '{info.signature}'"
         )
-    args: list[_Token] = []
-    expect_value = True
-    for token in tokens[2:]:
-        if token.kind == ")":
-            if not expect_value or not args:
-                _check_trailing(text, tokens, token)
-                return args
-            raise IndicatorSpecError(text, token.col, "missing argument before ')'")
-        if token.kind == ",":
-            if expect_value:
-                raise IndicatorSpecError(text, token.col, "missing argument before ','")
-            expect_value = True
-        elif token.kind in ("name", "number") and expect_value:
-            args.append(token)
-            expect_value = False
-        else:
-            what = "expected ',' or ')'" if not expect_value else "expected a source or a period"
-            raise IndicatorSpecError(text, token.col, f"unexpected '{token.text}'; {what}")
-    raise IndicatorSpecError(
-        text, len(text.rstrip()) + 1, "missing ')'", f"write '{info.signature}'"
-    )
+    close = next((i for i, token in enumerate(tokens) if token.kind == ")"), None)
+    if close is None:
+        end = len(text.rstrip()) + 1
+        raise IndicatorSpecError(text, end, "missing ')'", f"write '{info.signature}'")
+    if close + 1 < len(tokens):
+        extra = tokens[close + 1]
+        raise IndicatorSpecError(text, extra.col, f"unexpected '{extra.text}' after ')'")
+    inner = tokens[2:close]
+    for position, token in enumerate(inner):
+        _check_argument_token(text, token, expect_value=position % 2 == 0)
+    if inner and inner[-1].kind == ",":
+        raise IndicatorSpecError(text, tokens[close].col, "missing argument before ')'")
+    return inner[::2]
 
 
-def _check_trailing(text: str, tokens: list[_Token], close: _Token) -> None:
-    after = tokens[tokens.index(close) + 1 :]
-    if after:
-        raise IndicatorSpecError(text, after[0].col, f"unexpected '{after[0].text}' after ')'")
+def _check_argument_token(text: str, token: _Token, *, expect_value: bool) -> None:
+    """Arguments alternate: a value (name or number), ',', a value."""
+    if not expect_value:
+        if token.kind != ",":
+            raise IndicatorSpecError(
+                text, token.col, f"unexpected '{token.text}'; expected ',' or ')'"
+            )
+    elif token.kind == ",":
+        raise IndicatorSpecError(text, token.col, "missing argument before ','")
+    elif token.kind not in ("name", "number"):
+        raise IndicatorSpecError(
+            text, token.col, f"unexpected '{token.text}'; expected a source or a period"
+        )
 
 
 def _build(text: str, info: IndicatorInfo, args: list[_Token], last: _Token) -> IndicatorSpec:
+    source_token, period_token = _source_and_period(text, info, args, last)
+    source = info.default_source if source_token is None else _source(text, info, source_token)
+    period = _period(text, info, period_token)
+    if info.takes_source:
+        return IndicatorSpec(info.name, source, period, f"{info.name}({source}, {period})")
+    return IndicatorSpec(info.name, source, period, f"{info.name}({period})")
+
+
+def _source_and_period(
+    text: str, info: IndicatorInfo, args: list[_Token], last: _Token
+) -> tuple[_Token | None, _Token]:
+    """Split the arguments into (source or None, period), refusing a wrong count or order."""
     if not args:
         raise IndicatorSpecError(
             text, last.col, f"{info.name} needs a period", f"write '{info.signature}'"
@@ -323,20 +341,16 @@ def _build(text: str, info: IndicatorInfo, args: list[_Token], last: _Token) -> 
             f"too many arguments for {info.name}: it takes {reads}",
             f"write '{info.signature}'",
         )
-    if len(args) == 2 and args[0].kind == "number" and args[1].kind == "name":
+    if len(args) == 1:
+        return None, args[0]
+    if args[0].kind == "number" and args[1].kind == "name":
         raise IndicatorSpecError(
             text,
             args[0].col,
             "the source comes before the period",
             f"write '{info.name}({args[1].text}, {args[0].text})'",
         )
-    source = _source(text, info, args[0]) if len(args) == 2 else info.default_source
-    period = _period(text, info, args[-1])
-    if info.takes_source:
-        key = f"{info.name}({source}, {period})"
-    else:
-        key = f"{info.name}({period})"
-    return IndicatorSpec(info.name, source, period, key)
+    return args[0], args[1]
 
 
 def _reads(info: IndicatorInfo) -> str:

@@ -140,11 +140,16 @@ class ActionCall:
     args: Mapping[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
-        """``set_size_factor(factor=0.25)`` style text for diagrams and messages."""
-        if not self.args:
-            return self.name
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.args.items() if v is not None)
-        return f"{self.name}({shown})" if shown else self.name
+        """``set_size_factor(0.25)`` style text for diagrams: arguments that differ from
+        their defaults, the main one without its name."""
+        info = ACTIONS.get(self.name)
+        parts = []
+        for key, value in self.args.items():
+            spec = info.arg(key) if info is not None else None
+            if spec is not None and value == spec.default and not spec.required:
+                continue
+            parts.append(repr(value) if info is not None and key == info.primary else f"{key}={value!r}")
+        return f"{self.name}({', '.join(parts)})" if parts else self.name
 
 
 def _resolve(value: Any, params: Mapping[str, Any]) -> tuple[Any, str | None]:

@@ -94,8 +94,23 @@ class _FileKey:
         return cls(str(path.resolve()), st.st_mtime_ns, st.st_size)
 
 
+_DOCS: dict[_FileKey, YamlDocument | SpecError] = {}
 _PEERS: dict[_FileKey, PeerInfo | str] = {}
 _FULL: dict[_FileKey, MachineSpec | str] = {}
+
+
+def _document(path: Path) -> YamlDocument:
+    """A required file's YAML, parsed once per version of the file."""
+    key = _FileKey.of(path)
+    if key not in _DOCS:
+        try:
+            _DOCS[key] = load_yaml_file(path, path.as_posix())
+        except SpecError as e:
+            _DOCS[key] = e
+    found = _DOCS[key]
+    if isinstance(found, SpecError):
+        raise found
+    return found
 
 
 class _Loader:
@@ -159,8 +174,7 @@ class _Loader:
         key = _FileKey.of(path)
         if key not in _FULL:
             try:
-                doc = load_yaml_file(path, path.as_posix())
-                _FULL[key] = _Loader(self.folder, system_checks=False).load(doc)
+                _FULL[key] = _Loader(self.folder, system_checks=False).load(_document(path))
             except SpecError as e:
                 first = e.diagnostics[0] if e.diagnostics else None
                 at = f" (first: {first.headline()})" if first is not None else ""
@@ -191,7 +205,7 @@ class _Loader:
 
 def _peer_info(path: Path, name: str) -> PeerInfo | str:
     try:
-        doc = load_yaml_file(path, path.as_posix())
+        doc = _document(path)
     except SpecError:
         return f"required machine '{name}' cannot be read; run engine validate {path.as_posix()}"
     data = doc.data

@@ -178,6 +178,10 @@ class MachineRunner:
         self._begin(self.clock.now_ns())
         return [c[0] for c in self._table[self._state].get(trigger, ()) if self._enabled(c)]
 
+    def refresh_calendar(self) -> None:
+        """Read today's session again at the next step (the calendar was updated)."""
+        self._day = None
+
     def check_invariants(self, *, refresh: bool = True) -> list[EmergencyRaised]:
         """Check the current state's invariants; emit an emergency for each violated one.
 

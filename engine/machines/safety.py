@@ -145,6 +145,10 @@ class _Member:
     spec: MachineSpec
     graph: MachineGraph
     reads: dict[int, tuple[int, ...]] = field(default_factory=dict)  # t.index -> members read
+    #: state -> [(transition, members its guard reads, truth when it reads none)]
+    moves: dict[str, list[tuple[TransitionSpec, tuple[int, ...], bool | None]]] = field(
+        default_factory=dict
+    )
 
 
 class _Product:
@@ -153,18 +157,24 @@ class _Product:
     def __init__(self, specs: list[MachineSpec]) -> None:
         self.members = [_Member(s, MachineGraph(s)) for s in specs]
         self.index = {m.spec.name: i for i, m in enumerate(self.members)}
+        self._cache: dict[tuple[int, int, tuple[str, ...]], bool | None] = {}
         for m in self.members:
             for t in m.spec.transitions:
-                names = t.when.names if t.when is not None else frozenset()
+                heads = _heads(t.when.names if t.when is not None else frozenset())
                 m.reads[t.index] = tuple(
-                    sorted(i for n, i in self.index.items() if f"state.{n}" in _heads(names))
+                    sorted(i for n, i in self.index.items() if f"state.{n}" in heads)
                 )
-        self._cache: dict[tuple[int, int, tuple[str, ...]], bool | None] = {}
+            vocab = m.spec.vocabulary
+            for state, by_trigger in m.spec.table.items():
+                m.moves[state] = [
+                    (t, m.reads[t.index], holds(m.graph.dnf[t.index], vocab))
+                    for ts in by_trigger.values() for t in ts
+                ]
 
     def truth(self, mi: int, t: TransitionSpec, config: tuple[str, ...]) -> bool | None:
         member = self.members[mi]
         read = member.reads[t.index]
-        key = (mi, t.index, tuple(config[i] for i in read))
+        key = (mi, t.index, tuple(config[i] for i in read) if read else ())
         if key not in self._cache:
             known: dict[str, Any] = dict(member.graph.known)
             for i in read:
@@ -181,14 +191,14 @@ class _Product:
             config = queue.popleft()
             yield config
             for mi, member in enumerate(self.members):
-                for t in member.spec.table[config[mi]].values():
-                    for tr in t:
-                        if self.truth(mi, tr, config) is False:
-                            continue
-                        nxt = (*config[:mi], tr.dest, *config[mi + 1 :])
-                        if nxt not in seen:
-                            seen.add(nxt)
-                            queue.append(nxt)
+                for t, read, static in member.moves[config[mi]]:
+                    truth = self.truth(mi, t, config) if read else static
+                    if truth is False:
+                        continue
+                    nxt = (*config[:mi], t.dest, *config[mi + 1 :])
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        queue.append(nxt)
 
     def describe(self, config: tuple[str, ...]) -> str:
         return ", ".join(f"{m.spec.name}={s}" for m, s in zip(self.members, config, strict=True))

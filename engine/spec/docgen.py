@@ -182,7 +182,20 @@ def _schema_keys() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _indicators() -> str:
+    from engine.indicators import KNOWN_INDICATORS
+
+    rows = ["| definition | meaning | bars before the first value |", "|---|---|---|"]
+    for info in KNOWN_INDICATORS.values():
+        warm = f"{info.warmup_factor} x period" if info.warmup_factor != 1 else "period"
+        if info.warmup_extra:
+            warm += f" + {info.warmup_extra}"
+        rows.append(f"| `{info.signature}` | {info.description} | {warm} |")
+    return "\n".join(rows) + "\n"
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "indicators": _indicators,
     "runtime-names": _runtime_names,
     "bar-fields": _bar_fields,
     "functions": _functions,

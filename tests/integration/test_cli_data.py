@@ -32,11 +32,14 @@ def test_validate_when_nifty_1m_2024_then_report_and_exit_1_for_rejections(
     assert rc == 1
     got = lines_of(out)
     assert "calendar: shipped NSE calendar (CM hours)" in got
-    for expected in ["bars read          58127", "accepted           57960",
-                     "rejected           167 (outside_session 167)",
-                     "first bar          2024-01-01T09:15:00+05:30",
-                     "last bar           2024-08-23T15:29:00+05:30",
-                     "sessions           156 (2024-01-01 .. 2024-08-23)"]:
+    for expected in [
+        "bars read          58127",
+        "accepted           57960",
+        "rejected           167 (outside_session 167)",
+        "first bar          2024-01-01T09:15:00+05:30",
+        "last bar           2024-08-23T15:29:00+05:30",
+        "sessions           156 (2024-01-01 .. 2024-08-23)",
+    ]:
         assert expected in got
 
 
@@ -64,8 +67,10 @@ def test_gaps_when_nifty_1m_2024_then_exactly_five_missing_sessions(
 ) -> None:
     rc, out, _ = run(capsys, "gaps", market_dir / "nifty_1m_2024.csv")
     assert rc == 0
-    assert ("missing sessions (5, per the calendar): 2024-02-01, 2024-03-04, 2024-04-05, "
-            "2024-05-07, 2024-07-10") in out
+    assert (
+        "missing sessions (5, per the calendar): 2024-02-01, 2024-03-04, 2024-04-05, "
+        "2024-05-07, 2024-07-10"
+    ) in out
     assert "sessions with data: 156 of 161 expected (2024-01-01 .. 2024-08-23)" in out
     assert "gaps inside sessions: none" in out
     assert "2024-06-03  +3.49%" in out
@@ -74,14 +79,21 @@ def test_gaps_when_nifty_1m_2024_then_exactly_five_missing_sessions(
 def test_gaps_when_2009_then_derived_calendar_said_and_daily_file_names_missing_sessions(
     capsys: pytest.CaptureFixture[str], market_dir: Path
 ) -> None:
-    rc, out, _ = run(capsys, "gaps", market_dir / "nifty_1m_2009.csv",
-                     "--sessions-from", market_dir / "nifty_daily_2005_2026.csv")
+    rc, out, _ = run(
+        capsys,
+        "gaps",
+        market_dir / "nifty_1m_2009.csv",
+        "--sessions-from",
+        market_dir / "nifty_daily_2005_2026.csv",
+    )
     assert rc == 0 and "calendar: derived from the file's own bars" in out
     line = next(x for x in out.splitlines() if x.startswith("missing sessions"))
     assert line.startswith("missing sessions (13, per ")
-    assert line.endswith(": 2009-04-20, 2009-07-13, 2009-10-17, 2009-12-07, 2009-12-08, "
-                         "2009-12-09, 2009-12-10, 2009-12-11, 2009-12-14, 2009-12-15, "
-                         "2009-12-16, 2009-12-17, 2009-12-18")
+    assert line.endswith(
+        ": 2009-04-20, 2009-07-13, 2009-10-17, 2009-12-07, 2009-12-08, "
+        "2009-12-09, 2009-12-10, 2009-12-11, 2009-12-14, 2009-12-15, "
+        "2009-12-16, 2009-12-17, 2009-12-18"
+    )
     assert "2009-01-23T10:08:00+05:30  2009-01-23T10:09:00+05:30       1 min  intraday" in out
 
 
@@ -97,12 +109,14 @@ def test_import_when_run_twice_then_stored_once_and_loads_back(
     capsys: pytest.CaptureFixture[str], market_dir: Path, tmp_path: Path
 ) -> None:
     path = market_dir / "banknifty_1m_2023q2.csv"
-    rc, out, _ = run(capsys, "import", path, "--symbol", "BANKNIFTY", "--tf", "1m",
-                     "--root", tmp_path)
+    rc, out, _ = run(
+        capsys, "import", path, "--symbol", "BANKNIFTY", "--tf", "1m", "--root", tmp_path
+    )
     assert rc == 0
     assert f"BANKNIFTY 1m -> {tmp_path}/timeframes/BANKNIFTY/1m.jsonl" in out
-    assert "read 15001, rejected 0 (none), flagged and kept 0, stored 15001, already stored 0" \
-        in out
+    assert (
+        "read 15001, rejected 0 (none), flagged and kept 0, stored 15001, already stored 0" in out
+    )
     _, out, _ = run(capsys, "import", path, "--symbol", "BANKNIFTY", "--root", tmp_path)
     assert "stored 0, already stored 15001" in out
     bars = BarStore(tmp_path).load("BANKNIFTY", Timeframe.M1).items
@@ -112,17 +126,26 @@ def test_import_when_run_twice_then_stored_once_and_loads_back(
 def test_import_when_option_file_then_one_store_file_per_contract(
     capsys: pytest.CaptureFixture[str], market_dir: Path, tmp_path: Path
 ) -> None:
-    rc, _, _ = run(capsys, "import", market_dir / "nifty_options_1m_2023-06-05.csv",
-                   "--segment", "FO", "--root", tmp_path)
+    rc, _, _ = run(
+        capsys,
+        "import",
+        market_dir / "nifty_options_1m_2023-06-05.csv",
+        "--segment",
+        "FO",
+        "--root",
+        tmp_path,
+    )
     assert rc == 0
     stored = BarStore(tmp_path).series()
     assert len(stored) == 95 and ("NIFTY23JUN18500CE", Timeframe.M1) in stored
 
 
-BAD_CSV = ("ts,open,high,low,close,volume\n"
-           "2024-01-02T09:15:00+05:30,10,12,9,11,0\n"
-           "2024-01-02T09:16:00+05:30,10,abc,9,11,0\n"
-           "2024-01-02T09:17:00+05:30,10,12,9,11,0\n")
+BAD_CSV = (
+    "ts,open,high,low,close,volume\n"
+    "2024-01-02T09:15:00+05:30,10,12,9,11,0\n"
+    "2024-01-02T09:16:00+05:30,10,abc,9,11,0\n"
+    "2024-01-02T09:17:00+05:30,10,12,9,11,0\n"
+)
 
 
 def test_import_when_row_corrupt_then_exit_2_with_file_line_field_and_no_traceback(
@@ -150,8 +173,10 @@ def test_validate_when_naive_times_then_tz_required_and_accepted_when_named(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = tmp_path / "kite.csv"
-    path.write_text("date,open,high,low,close,volume\n2024-01-02 09:15:00,10,12,9,11,5\n"
-                    "2024-01-02 09:16:00,11,12,10,11,5\n")
+    path.write_text(
+        "date,open,high,low,close,volume\n2024-01-02 09:15:00,10,12,9,11,5\n"
+        "2024-01-02 09:16:00,11,12,10,11,5\n"
+    )
     rc, _, err = run(capsys, "validate", path)
     assert rc == 2 and "has no UTC offset" in err and "--tz Asia/Kolkata" in err
     rc, out, _ = run(capsys, "validate", path, "--tz", "Asia/Kolkata")
@@ -181,7 +206,12 @@ def test_cleanup_when_root_missing_then_exit_2(
 
 
 def test_data_gaps_when_run_as_console_script_then_same_report(market_dir: Path) -> None:
-    proc = subprocess.run([str(ENGINE), "data", "gaps", str(market_dir / "nifty_1m_2024.csv")],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [str(ENGINE), "data", "gaps", str(market_dir / "nifty_1m_2024.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "missing sessions (5, per the calendar): 2024-02-01, 2024-03-04" in proc.stdout

@@ -33,8 +33,18 @@ def hourly_csv(market_dir: Path) -> list[dict[str, str]]:
     old = sys.stdout
     sys.stdout = out
     try:
-        rc = main(["indicators", "--data", str(market_dir / "nifty_1m_2024.csv"), "--tf", "1h",
-                   "--with", SPECS, "--csv"])
+        rc = main(
+            [
+                "indicators",
+                "--data",
+                str(market_dir / "nifty_1m_2024.csv"),
+                "--tf",
+                "1h",
+                "--with",
+                SPECS,
+                "--csv",
+            ]
+        )
     finally:
         sys.stdout = old
     assert rc == 0
@@ -44,22 +54,45 @@ def hourly_csv(market_dir: Path) -> list[dict[str, str]]:
 def test_indicators_csv_when_hourly_then_columns_as_written_and_session_aligned(
     hourly_csv: list[dict[str, str]],
 ) -> None:
-    assert list(hourly_csv[0]) == ["ts", "open", "high", "low", "close", "volume",
-                                   "adx(14)", "plus_di(14)", "minus_di(14)", "rsi(14)", "ema(9)"]
+    assert list(hourly_csv[0]) == [
+        "ts",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "adx(14)",
+        "plus_di(14)",
+        "minus_di(14)",
+        "rsi(14)",
+        "ema(9)",
+    ]
     assert len(hourly_csv) == 154 * 7 + 2 * 2
     assert [r["ts"][11:] for r in hourly_csv[:8]] == [
-        "09:15:00+05:30", "10:15:00+05:30", "11:15:00+05:30", "12:15:00+05:30",
-        "13:15:00+05:30", "14:15:00+05:30", "15:15:00+05:30", "09:15:00+05:30"]
+        "09:15:00+05:30",
+        "10:15:00+05:30",
+        "11:15:00+05:30",
+        "12:15:00+05:30",
+        "13:15:00+05:30",
+        "14:15:00+05:30",
+        "15:15:00+05:30",
+        "09:15:00+05:30",
+    ]
     first = hourly_csv[0]
     assert (first["ts"], first["open"], first["close"], first["volume"]) == (
-        "2024-01-01T09:15:00+05:30", "21727.75", "21709.65", "0")
+        "2024-01-01T09:15:00+05:30",
+        "21727.75",
+        "21709.65",
+        "0",
+    )
 
 
 def test_indicators_csv_when_warming_up_then_cells_empty_until_talib_has_values(
     hourly_csv: list[dict[str, str]],
 ) -> None:
-    highs, lows, closes = (np.array([float(r[k]) for r in hourly_csv])
-                           for k in ("high", "low", "close"))
+    highs, lows, closes = (
+        np.array([float(r[k]) for r in hourly_csv]) for k in ("high", "low", "close")
+    )
     reference = {
         "adx(14)": talib.ADX(highs, lows, closes, 14),
         "plus_di(14)": talib.PLUS_DI(highs, lows, closes, 14),
@@ -77,11 +110,26 @@ def test_indicators_csv_when_warming_up_then_cells_empty_until_talib_has_values(
 def test_indicators_when_date_range_then_values_from_the_whole_series(
     capsys: pytest.CaptureFixture[str], market_dir: Path, hourly_csv: list[dict[str, str]]
 ) -> None:
-    rc, out, err = run(capsys, "--data", market_dir / "nifty_1m_2024.csv", "--tf", "1h",
-                       "--with", SPECS, "--from", "2024-03-01", "--to", "2024-03-02", "--csv")
+    rc, out, err = run(
+        capsys,
+        "--data",
+        market_dir / "nifty_1m_2024.csv",
+        "--tf",
+        "1h",
+        "--with",
+        SPECS,
+        "--from",
+        "2024-03-01",
+        "--to",
+        "2024-03-02",
+        "--csv",
+    )
     assert rc == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [r["ts"] for r in rows][-2:] == ["2024-03-02T09:15:00+05:30", "2024-03-02T11:30:00+05:30"]
+    assert [r["ts"] for r in rows][-2:] == [
+        "2024-03-02T09:15:00+05:30",
+        "2024-03-02T11:30:00+05:30",
+    ]
     assert len(rows) == 7 + 2
     whole = {r["ts"]: r for r in hourly_csv}
     assert rows == [whole[r["ts"]] for r in rows]  # not restarted at --from: no warm-up gap
@@ -91,8 +139,17 @@ def test_indicators_when_date_range_then_values_from_the_whole_series(
 def test_indicators_table_when_default_then_aligned_columns_and_dash_for_warm_up(
     capsys: pytest.CaptureFixture[str], market_dir: Path
 ) -> None:
-    rc, out, _ = run(capsys, "--data", market_dir / "nifty_1m_2024.csv", "--tf", "1d",
-                     "--with", "rsi(14), sma(volume, 20)", "--to", "2024-01-03")
+    rc, out, _ = run(
+        capsys,
+        "--data",
+        market_dir / "nifty_1m_2024.csv",
+        "--tf",
+        "1d",
+        "--with",
+        "rsi(14), sma(volume, 20)",
+        "--to",
+        "2024-01-03",
+    )
     assert rc == 0
     lines = out.splitlines()
     assert lines[0] == "# left out 167 bars that failed validation (outside_session 167)"
@@ -104,8 +161,19 @@ def test_indicators_table_when_default_then_aligned_columns_and_dash_for_warm_up
 def test_indicators_when_2009_file_then_derived_calendar_noted(
     capsys: pytest.CaptureFixture[str], market_dir: Path
 ) -> None:
-    rc, out, _ = run(capsys, "--data", market_dir / "nifty_1m_2009.csv", "--tf", "1h",
-                     "--with", "ema(9)", "--from", "2009-01-02", "--to", "2009-01-02")
+    rc, out, _ = run(
+        capsys,
+        "--data",
+        market_dir / "nifty_1m_2009.csv",
+        "--tf",
+        "1h",
+        "--with",
+        "ema(9)",
+        "--from",
+        "2009-01-02",
+        "--to",
+        "2009-01-02",
+    )
     assert rc == 0 and "# calendar: derived from the file's own bars" in out
     assert "2009-01-02 09:55" in out and "09:15" not in out
 
@@ -129,8 +197,7 @@ def test_indicators_when_input_wrong_then_exit_2_with_message(
 def test_indicators_when_shorter_timeframe_asked_then_exit_2(
     capsys: pytest.CaptureFixture[str], market_dir: Path
 ) -> None:
-    rc, _, err = run(capsys, "--data", market_dir / "india_vix_daily_2023_2024.csv",
-                     "--tf", "1h")
+    rc, _, err = run(capsys, "--data", market_dir / "india_vix_daily_2023_2024.csv", "--tf", "1h")
     assert rc == 2 and "a shorter timeframe cannot be made from them" in err
 
 
@@ -140,21 +207,49 @@ def test_indicators_when_file_holds_many_symbols_then_asks_for_one(
     path = market_dir / "nifty_options_1m_2023-06-05.csv"
     rc, _, err = run(capsys, "--data", path, "--with", "ema(9)")
     assert rc == 2 and "holds 95 symbols" in err and "--symbol" in err
-    rc, out, _ = run(capsys, "--data", path, "--symbol", "NIFTY23JUN18500CE", "--tf", "5m",
-                     "--with", "ema(3)", "--csv", "--segment", "FO")
+    rc, out, _ = run(
+        capsys,
+        "--data",
+        path,
+        "--symbol",
+        "NIFTY23JUN18500CE",
+        "--tf",
+        "5m",
+        "--with",
+        "ema(3)",
+        "--csv",
+        "--segment",
+        "FO",
+    )
     assert rc == 0 and len(out.splitlines()) == 1 + 13  # 09:15 .. 10:15, 5-minute bars
 
 
 def test_split_specs_when_commas_inside_parentheses_then_kept_together() -> None:
     assert split_specs("adx(14), sma(volume, 20) ,ema(9),") == [
-        "adx(14)", "sma(volume, 20)", "ema(9)"]
+        "adx(14)",
+        "sma(volume, 20)",
+        "ema(9)",
+    ]
 
 
 def test_indicators_when_run_as_console_script_then_csv_on_stdout(market_dir: Path) -> None:
     proc = subprocess.run(
-        [str(ENGINE), "indicators", "--data", str(market_dir / "banknifty_1m_2023q2.csv"),
-         "--tf", "1d", "--with", "rsi(14)", "--csv"],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            str(ENGINE),
+            "indicators",
+            "--data",
+            str(market_dir / "banknifty_1m_2023q2.csv"),
+            "--tf",
+            "1d",
+            "--with",
+            "rsi(14)",
+            "--csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert len(rows) == 40 and rows[0]["rsi(14)"] == "" and rows[-1]["rsi(14)"] != ""

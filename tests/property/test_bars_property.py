@@ -62,8 +62,9 @@ def test_builder_property_when_ticks_in_session_then_bars_equal_per_minute_group
     for start, group in groupby(ticks, key=lambda t: _minute_key(t[0])):
         g = list(group)
         prices = [p for _, p, _ in g]
-        expected.append((start, prices[0], max(prices), min(prices), prices[-1],
-                         sum(q for _, _, q in g)))
+        expected.append(
+            (start, prices[0], max(prices), min(prices), prices[-1], sum(q for _, _, q in g))
+        )
     assert [(b.ts_event, b.open, b.high, b.low, b.close, b.volume) for b in out] == expected
     assert not builder.rejected
     for bar in out:
@@ -77,7 +78,8 @@ def test_builder_property_when_ticks_in_session_then_bars_equal_per_minute_group
 @settings(max_examples=40, deadline=None)
 @given(tick_streams(), st.integers(1, 600))
 def test_builder_property_when_clock_ticks_between_trades_then_same_bars(
-    stream: tuple[date, list[tuple[int, float, int]]], clock_step_s: int,
+    stream: tuple[date, list[tuple[int, float, int]]],
+    clock_step_s: int,
 ) -> None:
     """Closing bars by the clock never changes what the bars hold."""
     _, ticks = stream
@@ -100,14 +102,26 @@ def test_builder_property_when_clock_ticks_between_trades_then_same_bars(
 
 def _bars(n: int) -> list[Bar]:
     t0 = to_ns(datetime(2024, 1, 2, 9, 15, tzinfo=IST))
-    return [Bar("NIFTY", Timeframe.M1, t0 + i * MINUTE, 100.0 + i, 101.5 + i, 99.25 + i,
-                100.05 * (i + 1), i * 7) for i in range(n)]
+    return [
+        Bar(
+            "NIFTY",
+            Timeframe.M1,
+            t0 + i * MINUTE,
+            100.0 + i,
+            101.5 + i,
+            99.25 + i,
+            100.05 * (i + 1),
+            i * 7,
+        )
+        for i in range(n)
+    ]
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.integers(1, 25), st.data())
 def test_loader_property_when_file_cut_anywhere_then_every_complete_line_survives(
-    n: int, data: st.DataObject,
+    n: int,
+    data: st.DataObject,
 ) -> None:
     bars = _bars(n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,7 +133,7 @@ def test_loader_property_when_file_cut_anywhere_then_every_complete_line_survive
         path.write_bytes(raw[:cut])
         kept = raw[:cut]
         complete = max(kept.count(b"\n") - 1, 0)
-        tail = kept[kept.rfind(b"\n") + 1:]
+        tail = kept[kept.rfind(b"\n") + 1 :]
         if tail and kept.count(b"\n") >= 1:
             try:
                 json.loads(tail)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
 
 from engine.data.bars import BarBuilder, SkewStats
 from engine.data.calendar import Calendar
+from engine.data.csv_import import BarFile
 from engine.data.session_grid import SessionGrid
 from engine.data.validate import validate_bars
 from engine.model import NANOS, Bar, DataIssue, Tick, TickRejected, Timeframe, to_ns
 from engine.timeutil import IST
+
+MarketBars = Callable[[str], BarFile]
 
 MS = 1_000_000
 
@@ -194,7 +198,11 @@ def test_builder_when_ticks_carry_exchange_time_then_bars_use_it_and_skew_is_mea
     b.flush()
     assert [x.ts_event for x in out] == [ist(2024, 1, 2, 9, 15), ist(2024, 1, 2, 9, 16)]
     assert (b.skew.count, b.skew.last_ns, b.skew.max_ns, b.skew.min_ns) == (
-        2, -50 * MS, 300 * MS, -50 * MS)
+        2,
+        -50 * MS,
+        300 * MS,
+        -50 * MS,
+    )
     assert b.skew.mean_ns == 125 * MS
     assert "mean 125.0 ms" in b.skew.summary()
 
@@ -209,19 +217,26 @@ def _replay_ticks(bar: Bar, index: int) -> list[Tick]:
     prices = (bar.open, *mid, bar.close)
     t = bar.ts_event
     return [
-        Tick(bar.symbol, p, ts_init=t + (5 + 15 * i) * NANOS + 40 * MS,
-             ts_exchange=t + (5 + 15 * i) * NANOS)
+        Tick(
+            bar.symbol,
+            p,
+            ts_init=t + (5 + 15 * i) * NANOS + 40 * MS,
+            ts_exchange=t + (5 + 15 * i) * NANOS,
+        )
         for i, p in enumerate(prices)
     ]
 
 
 def test_builder_when_real_bars_replayed_as_ticks_then_same_bars(
-    market_bars, grid_cm: SessionGrid  # type: ignore[no-untyped-def]
+    market_bars: MarketBars, grid_cm: SessionGrid
 ) -> None:
     """NIFTY 1m 2024, 2024-01-01 .. 2024-03-05: with the 2024-01-20 Saturday (whose 167
     after-close bars are rejected) and the 2024-03-02 disaster-recovery session."""
-    source = [b for b in market_bars("nifty_1m_2024.csv").bars["NIFTY"]
-              if b.trading_date <= date(2024, 3, 5)]
+    source = [
+        b
+        for b in market_bars("nifty_1m_2024.csv").bars["NIFTY"]
+        if b.trading_date <= date(2024, 3, 5)
+    ]
     expected = validate_bars(source, grid_cm).accepted
     out: list[Bar] = []
     builder = BarBuilder("NIFTY", grid_cm, out.append)

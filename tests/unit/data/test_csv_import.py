@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from engine.data.csv_import import infer_timeframe, read_bars, symbol_from_name
+from engine.data.csv_import import BarFile, infer_timeframe, read_bars, symbol_from_name
 from engine.errors import DataError
 from engine.model import NANOS, DataIssue, Timeframe, to_ns
 from engine.timeutil import IST
+
+MarketBars = Callable[[str], BarFile]
 
 T0915 = to_ns(datetime(2024, 1, 1, 9, 15, tzinfo=IST))
 
@@ -22,29 +25,41 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_read_when_project_1m_file_then_every_row_and_timeframe_inferred(market_bars) -> None:  # type: ignore[no-untyped-def]
+def test_read_when_project_1m_file_then_every_row_and_timeframe_inferred(
+    market_bars: MarketBars,
+) -> None:
     f = market_bars("nifty_1m_2024.csv")
     (bars,) = f.bars.values()
     assert (len(bars), f.timeframe, f.timeframe_inferred) == (58127, Timeframe.M1, True)
     first = bars[0]
     assert (first.symbol, first.ts_event, first.open, first.high, first.low, first.close) == (
-        "NIFTY", T0915, 21727.75, 21737.35, 21701.8, 21712.0)
+        "NIFTY",
+        T0915,
+        21727.75,
+        21737.35,
+        21701.8,
+        21712.0,
+    )
 
 
-def test_read_when_daily_file_then_daily_bars_labelled_at_ist_midnight(market_bars) -> None:  # type: ignore[no-untyped-def]
+def test_read_when_daily_file_then_daily_bars_labelled_at_ist_midnight(
+    market_bars: MarketBars,
+) -> None:
     f = market_bars("nifty_daily_2005_2026.csv")
     bar = f.all_bars[0]
     assert f.timeframe is Timeframe.D1 and len(f.all_bars) == 5189
     assert bar.start_ist.isoformat() == "2005-04-01T00:00:00+05:30"
 
 
-def test_read_when_option_file_then_one_series_per_symbol(market_bars) -> None:  # type: ignore[no-untyped-def]
+def test_read_when_option_file_then_one_series_per_symbol(market_bars: MarketBars) -> None:
     f = market_bars("nifty_options_1m_2023-06-05.csv")
     assert len(f.bars) == 95 and sum(len(b) for b in f.bars.values()) == 5587
     assert f.bars["NIFTY23JUN17000PE"][0].volume == 1300
 
 
-def test_read_when_symbol_given_for_option_file_then_other_symbols_skipped(market_dir) -> None:  # type: ignore[no-untyped-def]
+def test_read_when_symbol_given_for_option_file_then_other_symbols_skipped(
+    market_dir: Path,
+) -> None:
     f = read_bars(market_dir / "nifty_options_1m_2023-06-05.csv", symbol="nifty23jun18500ce")
     assert list(f.bars) == ["NIFTY23JUN18500CE"]
     assert f.skipped_other_symbols == 5587 - len(f.bars["NIFTY23JUN18500CE"])
@@ -71,25 +86,38 @@ def test_read_when_broker_layouts_then_same_bar(tmp_path: Path, header: str, sta
 
 
 def test_read_when_separate_date_and_time_columns_then_combined(tmp_path: Path) -> None:
-    path = write(tmp_path, "x.csv", "date,time,open,high,low,close\n"
-                                    "2024-01-01,09:15:00+05:30,10,12,9,11\n")
+    path = write(
+        tmp_path, "x.csv", "date,time,open,high,low,close\n2024-01-01,09:15:00+05:30,10,12,9,11\n"
+    )
     assert read_bars(path, timeframe=Timeframe.M1).all_bars[0].ts_event == T0915
 
 
 def test_read_when_angel_one_json_response_then_candles_read(tmp_path: Path) -> None:
-    doc = {"status": True, "message": "SUCCESS", "errorcode": "",
-           "data": [["2024-01-01T09:15:00+05:30", 10, 12, 9, 11, 150],
-                    ["2024-01-01T09:16:00+05:30", 11, 13, 10, 12, 160]]}
+    doc = {
+        "status": True,
+        "message": "SUCCESS",
+        "errorcode": "",
+        "data": [
+            ["2024-01-01T09:15:00+05:30", 10, 12, 9, 11, 150],
+            ["2024-01-01T09:16:00+05:30", 11, 13, 10, 12, 160],
+        ],
+    }
     path = write(tmp_path, "nifty.json", json.dumps(doc))
     f = read_bars(path, symbol="NIFTY")
     assert f.timeframe is Timeframe.M1 and f.layout == "Angel One getCandleData JSON"
     assert [(b.ts_event, b.close, b.volume) for b in f.all_bars] == [
-        (T0915, 11, 150), (T0915 + 60 * NANOS, 12, 160)]
+        (T0915, 11, 150),
+        (T0915 + 60 * NANOS, 12, 160),
+    ]
 
 
 def test_read_when_json_candle_broken_then_error_names_its_position(tmp_path: Path) -> None:
-    doc = {"data": [["2024-01-01T09:15:00+05:30", 10, 12, 9, 11, 150],
-                    ["2024-01-01T09:16:00+05:30", 11, "x", 10, 12, 160]]}
+    doc = {
+        "data": [
+            ["2024-01-01T09:15:00+05:30", 10, 12, 9, 11, 150],
+            ["2024-01-01T09:16:00+05:30", 11, "x", 10, 12, 160],
+        ]
+    }
     path = write(tmp_path, "nifty.json", json.dumps(doc))
     with pytest.raises(DataError, match=r"nifty.json:2: field 'high': 'x' is not a number$"):
         read_bars(path, timeframe=Timeframe.M1)
@@ -97,18 +125,21 @@ def test_read_when_json_candle_broken_then_error_names_its_position(tmp_path: Pa
 
 # --------------------------------------------------------------------- time zones
 def test_read_when_naive_times_and_no_zone_then_error_says_to_name_it(tmp_path: Path) -> None:
-    path = write(tmp_path, "kite.csv", "date,open,high,low,close,volume\n"
-                                       "2024-01-01 09:15:00,10,12,9,11,0\n")
+    path = write(
+        tmp_path, "kite.csv", "date,open,high,low,close,volume\n2024-01-01 09:15:00,10,12,9,11,0\n"
+    )
     with pytest.raises(DataError) as info:
         read_bars(path)
     assert str(info.value) == str(path) + (
         ":2: field 'date': '2024-01-01 09:15:00' has no UTC offset; name the zone the "
-        "file is written in (e.g. --tz Asia/Kolkata); it is never guessed")
+        "file is written in (e.g. --tz Asia/Kolkata); it is never guessed"
+    )
 
 
 def test_read_when_naive_times_and_zone_given_then_read_in_that_zone(tmp_path: Path) -> None:
-    path = write(tmp_path, "kite.csv", "date,open,high,low,close,volume\n"
-                                       "2024-01-01 09:15:00,10,12,9,11,0\n")
+    path = write(
+        tmp_path, "kite.csv", "date,open,high,low,close,volume\n2024-01-01 09:15:00,10,12,9,11,0\n"
+    )
     assert read_bars(path, tz=IST, timeframe=Timeframe.M1).all_bars[0].ts_event == T0915
 
 
@@ -151,8 +182,11 @@ def test_read_when_lenient_then_each_bad_row_counted_with_its_reason(tmp_path: P
 
 def test_read_when_header_lacks_columns_then_data_error_on_line_1(tmp_path: Path) -> None:
     path = write(tmp_path, "x.csv", "when,open,high,close\n")
-    with pytest.raises(DataError, match=r"x.csv:1: header .* lacks a time column .* and "
-                                        r"price columns low$"):
+    with pytest.raises(
+        DataError,
+        match=r"x.csv:1: header .* lacks a time column .* and "
+        r"price columns low$",
+    ):
         read_bars(path)
 
 
@@ -176,8 +210,12 @@ def test_infer_timeframe_when_spacing_unknown_then_asks_for_tf() -> None:
 
 @pytest.mark.parametrize(
     ("name", "symbol"),
-    [("nifty_1m_2024.csv", "NIFTY"), ("india_vix_daily_2012_2026.csv", "INDIA_VIX"),
-     ("banknifty_15m_2018_2023.csv", "BANKNIFTY"), ("export.csv", "EXPORT")],
+    [
+        ("nifty_1m_2024.csv", "NIFTY"),
+        ("india_vix_daily_2012_2026.csv", "INDIA_VIX"),
+        ("banknifty_15m_2018_2023.csv", "BANKNIFTY"),
+        ("export.csv", "EXPORT"),
+    ],
 )
 def test_symbol_from_name_when_project_file_names_then_symbol(name: str, symbol: str) -> None:
     assert symbol_from_name(Path(name)).upper() == symbol

@@ -6,15 +6,19 @@ import statistics
 from collections.abc import Callable, Hashable
 from datetime import date, datetime, timedelta
 from itertools import groupby
+from pathlib import Path
 
 import pytest
 
 from engine.data.calendar import Calendar
+from engine.data.csv_import import BarFile
 from engine.data.resample import BarAggregator, resample
-from engine.data.series import open_series
+from engine.data.series import Series, open_series
 from engine.data.session_grid import SessionGrid, choose_calendar
 from engine.model import NANOS, Bar, BarDiscarded, DataIssue, Timeframe, to_ns
 from engine.timeutil import IST
+
+MarketBars = Callable[[str], BarFile]
 
 
 def ist(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
@@ -31,7 +35,7 @@ def grid_cm() -> SessionGrid:
 
 
 @pytest.fixture(scope="module")
-def nifty_2024(market_dir):  # type: ignore[no-untyped-def]
+def nifty_2024(market_dir: Path) -> Series:
     """Validated NIFTY 1m 2024 bars (the 167 after-close bars of 2024-01-20 left out)."""
     _, [series] = open_series(market_dir / "nifty_1m_2024.csv")
     return series
@@ -47,19 +51,28 @@ def minute_bars(day: tuple[int, int, int], minutes: list[tuple[int, int]]) -> li
 
 
 def span(start: tuple[int, int], count: int) -> list[tuple[int, int]]:
-    base = datetime(2000, 1, 1, *start)
-    return [((base + timedelta(minutes=i)).hour, (base + timedelta(minutes=i)).minute)
-            for i in range(count)]
+    base = datetime(2000, 1, 1, *start, tzinfo=IST)
+    return [
+        ((base + timedelta(minutes=i)).hour, (base + timedelta(minutes=i)).minute)
+        for i in range(count)
+    ]
 
 
 # --------------------------------------------------------------------- alignment
 def test_resample_when_regular_session_then_hourly_buckets_anchored_at_0915(
-    nifty_2024,  # type: ignore[no-untyped-def]
+    nifty_2024: Series,
 ) -> None:
     day = [b for b in nifty_2024.bars if b.trading_date == date(2024, 1, 2)]
     hours = resample(day, Timeframe.H1, nifty_2024.grid).bars
     assert [hhmm(b.ts_event) for b in hours] == [
-        "09:15", "10:15", "11:15", "12:15", "13:15", "14:15", "15:15"]
+        "09:15",
+        "10:15",
+        "11:15",
+        "12:15",
+        "13:15",
+        "14:15",
+        "15:15",
+    ]
     last = hours[-1]  # 15:15-15:30, cut at the close: 15 one-minute bars
     tail = day[-15:]
     assert (last.open, last.close) == (tail[0].open, tail[-1].close)
@@ -67,21 +80,27 @@ def test_resample_when_regular_session_then_hourly_buckets_anchored_at_0915(
 
 
 def test_resample_when_dr_saturday_then_buckets_restart_at_each_part(
-    nifty_2024,  # type: ignore[no-untyped-def]
+    nifty_2024: Series,
 ) -> None:
     day = [b for b in nifty_2024.bars if b.trading_date == date(2024, 3, 2)]
     assert len(day) == 105
     grid = nifty_2024.grid
-    assert [hhmm(b.ts_event) for b in resample(day, Timeframe.H1, grid).bars] == [
-        "09:15", "11:30"]
+    assert [hhmm(b.ts_event) for b in resample(day, Timeframe.H1, grid).bars] == ["09:15", "11:30"]
     assert [hhmm(b.ts_event) for b in resample(day, Timeframe.M15, grid).bars] == [
-        "09:15", "09:30", "09:45", "11:30", "11:45", "12:00", "12:15"]
+        "09:15",
+        "09:30",
+        "09:45",
+        "11:30",
+        "11:45",
+        "12:00",
+        "12:15",
+    ]
     daily = resample(day, Timeframe.D1, grid)
     assert len(daily.bars) == 1 and not daily.counts  # the break between parts is no gap
     assert daily.bars[0].ts_event == ist(2024, 3, 2)  # labelled 00:00 IST
 
 
-# --------------------------------------------------------------------- equality with a direct aggregation
+# --------------------------------------------------------------------- direct aggregation
 def _bucket_key(calendar: Calendar, tf: Timeframe) -> Callable[[Bar], Hashable]:
     """Bucket of a bar computed from the calendar's Session with datetimes (independent of
     the grid): (date, part number, minutes since the part's open // bucket minutes)."""
@@ -94,7 +113,7 @@ def _bucket_key(calendar: Calendar, tf: Timeframe) -> Callable[[Bar], Hashable]:
             return local.date()
         for n, (start, end) in enumerate(session.segments):
             if start <= local.time() < end:
-                since = (local - datetime.combine(local.date(), start, tzinfo=IST))
+                since = local - datetime.combine(local.date(), start, tzinfo=IST)
                 return local.date(), n, int(since.total_seconds() // tf.seconds)
         raise AssertionError(f"bar {local} outside its session")
 
@@ -103,24 +122,34 @@ def _bucket_key(calendar: Calendar, tf: Timeframe) -> Callable[[Bar], Hashable]:
 
 @pytest.mark.parametrize("tf", [Timeframe.M5, Timeframe.M15, Timeframe.H1, Timeframe.D1])
 def test_resample_when_whole_2024_file_then_equals_direct_grouping(
-    nifty_2024, tf: Timeframe  # type: ignore[no-untyped-def]
+    nifty_2024: Series, tf: Timeframe
 ) -> None:
     key = _bucket_key(Calendar.default(), tf)
     direct = [
-        (g[0].open, max(b.high for b in g), min(b.low for b in g), g[-1].close, sum(b.volume for b in g))
+        (
+            g[0].open,
+            max(b.high for b in g),
+            min(b.low for b in g),
+            g[-1].close,
+            sum(b.volume for b in g),
+        )
         for g in (list(grp) for _, grp in groupby(nifty_2024.bars, key=key))
     ]
     result = resample(nifty_2024.bars, tf, nifty_2024.grid)
     assert [(b.open, b.high, b.low, b.close, b.volume) for b in result.bars] == direct
     assert not result.counts
     # 154 regular sessions and two DR Saturdays (parts of 45 and 60 minutes)
-    per_regular, per_dr = {Timeframe.M5: (75, 9 + 12), Timeframe.M15: (25, 3 + 4),
-                           Timeframe.H1: (7, 1 + 1), Timeframe.D1: (1, 1)}[tf]
+    per_regular, per_dr = {
+        Timeframe.M5: (75, 9 + 12),
+        Timeframe.M15: (25, 3 + 4),
+        Timeframe.H1: (7, 1 + 1),
+        Timeframe.D1: (1, 1),
+    }[tf]
     assert len(result.bars) == 154 * per_regular + 2 * per_dr
 
 
 def test_resample_when_daily_from_1m_then_open_high_low_match_official_file_and_close_differs(
-    nifty_2024, market_bars  # type: ignore[no-untyped-def]
+    nifty_2024: Series, market_bars: MarketBars
 ) -> None:
     """README: daily O/H/L from 1m match the official file (median 0.0); the official close
     is NSE's weighted average over the last 30 minutes, not the last 1m close."""
@@ -138,7 +167,8 @@ def test_resample_when_daily_from_1m_then_open_high_low_match_official_file_and_
     by_day = {d: list(g) for d, g in groupby(nifty_2024.bars, key=lambda b: b.trading_date)}
     last_half_hour = [
         abs(statistics.fmean(b.close for b in by_day[d][-30:]) - o.close)
-        for d, o in ((b.trading_date, o) for b, o in pairs) if len(by_day[d]) == 375
+        for d, o in ((b.trading_date, o) for b, o in pairs)
+        if len(by_day[d]) == 375
     ]
     assert statistics.median(last_half_hour) < 2.0  # ... the last 30 minutes' mean nearly is
 
@@ -152,7 +182,8 @@ def test_aggregator_when_last_minute_of_bucket_arrives_then_emits_at_once(
     for bar in minute_bars((2024, 1, 2), span((9, 15), 5)):
         agg.on_bar(bar)
     assert [(hhmm(b.ts_event), b.open, b.close, b.volume) for b in out] == [
-        ("09:15", 100.0, 104.25, 5)]
+        ("09:15", 100.0, 104.25, 5)
+    ]
 
 
 def test_aggregator_when_last_minute_missing_then_clock_closes_the_bucket(
@@ -228,7 +259,7 @@ def test_resample_when_daily_dr_session_misses_a_part_then_discarded(
 
 
 # --------------------------------------------------------------------- other sources
-def _first_days(market_bars, name: str, until: date) -> tuple[list[Bar], SessionGrid, str]:  # type: ignore[no-untyped-def]
+def _first_days(market_bars, name: str, until: date) -> tuple[list[Bar], SessionGrid, str]:
     """The file's bars up to ``until`` with a calendar derived from them (as the CLI does)."""
     bars = [b for b in market_bars(name).all_bars if b.trading_date <= until]
     choice = choose_calendar([b.ts_event for b in bars], bars[0].timeframe.seconds)
@@ -236,23 +267,36 @@ def _first_days(market_bars, name: str, until: date) -> tuple[list[Bar], Session
     return bars, SessionGrid(choice.calendar, "CM"), choice.note
 
 
-def test_resample_when_15m_source_then_hourly_bars_from_four_each(market_bars) -> None:  # type: ignore[no-untyped-def]
+def test_resample_when_15m_source_then_hourly_bars_from_four_each(market_bars: MarketBars) -> None:
     bars, grid, _ = _first_days(market_bars, "banknifty_15m_2018_2023.csv", date(2018, 1, 3))
     day = [b for b in bars if b.trading_date == date(2018, 1, 2)]
     hours = resample(day, Timeframe.H1, grid).bars
     assert [hhmm(b.ts_event) for b in hours] == [
-        "09:15", "10:15", "11:15", "12:15", "13:15", "14:15", "15:15"]
+        "09:15",
+        "10:15",
+        "11:15",
+        "12:15",
+        "13:15",
+        "14:15",
+        "15:15",
+    ]
     assert hours[0].high == max(b.high for b in day[:4])
 
 
 def test_resample_when_2009_file_then_derived_sessions_anchor_hours_at_first_bar(
-    market_bars,  # type: ignore[no-untyped-def]
+    market_bars: MarketBars,
 ) -> None:
     bars, grid, note = _first_days(market_bars, "nifty_1m_2009.csv", date(2009, 1, 5))
     assert "derived from the file" in note and "anchored at that first bar" in note
     day = [b for b in bars if b.trading_date == date(2009, 1, 2)]
     assert [hhmm(b.ts_event) for b in resample(day, Timeframe.H1, grid).bars] == [
-        "09:55", "10:55", "11:55", "12:55", "13:55", "14:55"]
+        "09:55",
+        "10:55",
+        "11:55",
+        "12:55",
+        "13:55",
+        "14:55",
+    ]
 
 
 def test_resample_when_target_not_longer_than_source_then_value_error(

@@ -17,8 +17,10 @@ NOW = datetime(2024, 6, 10, 16, 0, tzinfo=IST)
 
 def daily_bars(days: int) -> list[Bar]:
     start = datetime(2024, 6, 10, tzinfo=IST) - timedelta(days=days - 1)
-    return [Bar("NIFTY", Timeframe.D1, to_ns(start + timedelta(days=i)), 1.0, 1.0, 1.0, 1.0)
-            for i in range(days)]
+    return [
+        Bar("NIFTY", Timeframe.D1, to_ns(start + timedelta(days=i)), 1.0, 1.0, 1.0, 1.0)
+        for i in range(days)
+    ]
 
 
 @pytest.fixture
@@ -29,8 +31,12 @@ def root(tmp_path: Path) -> Path:
         ticks.append([Tick("NIFTY", 100.0, ts_init=t)])
     store = BarStore(tmp_path)
     store.append(daily_bars(400))
-    store.append([Bar("NIFTY", Timeframe.M1, b.ts_event + 10**9 * 33_300, 1.0, 1.0, 1.0, 1.0)
-                  for b in daily_bars(100)])
+    store.append(
+        [
+            Bar("NIFTY", Timeframe.M1, b.ts_event + 10**9 * 33_300, 1.0, 1.0, 1.0, 1.0)
+            for b in daily_bars(100)
+        ]
+    )
     return tmp_path
 
 
@@ -49,7 +55,9 @@ def test_retention_when_dry_run_then_reports_and_changes_nothing(root: Path) -> 
 def test_retention_when_applied_then_old_data_gone_and_files_still_load(root: Path) -> None:
     apply_retention(root, NOW)
     assert sorted(p.name for p in (root / "raw").iterdir()) == [
-        "NIFTY_20240609.jsonl", "NIFTY_20240610.jsonl"]
+        "NIFTY_20240609.jsonl",
+        "NIFTY_20240610.jsonl",
+    ]
     store = BarStore(root)
     assert store.load("NIFTY", Timeframe.D1).items == daily_bars(365)
     assert len(store.load("NIFTY", Timeframe.M1).items) == 90
@@ -57,10 +65,13 @@ def test_retention_when_applied_then_old_data_gone_and_files_still_load(root: Pa
 
 
 def test_retention_when_custom_policy_then_limits_used(root: Path) -> None:
-    actions = apply_retention(root, NOW, RetentionPolicy(tick_days=1, intraday_days=5,
-                                                          daily_days=10), dry_run=True)
+    actions = apply_retention(
+        root, NOW, RetentionPolicy(tick_days=1, intraday_days=5, daily_days=10), dry_run=True
+    )
     assert {a.path.name: a.kept for a in actions if a.action == "trim"} == {
-        "1d.jsonl": 10, "1m.jsonl": 5}
+        "1d.jsonl": 10,
+        "1m.jsonl": 5,
+    }
     assert sum(a.action == "delete" for a in actions) == 3
 
 

@@ -16,8 +16,10 @@ T0 = to_ns(datetime(2024, 1, 2, 9, 15, tzinfo=IST))
 
 
 def bars(n: int, start: int = T0, tf: Timeframe = Timeframe.M1) -> list[Bar]:
-    return [Bar("NIFTY", tf, start + i * tf.nanos, 100.0 + i, 101.25 + i, 99.5 + i, 100.75 + i, i)
-            for i in range(n)]
+    return [
+        Bar("NIFTY", tf, start + i * tf.nanos, 100.0 + i, 101.25 + i, 99.5 + i, 100.75 + i, i)
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
@@ -27,8 +29,20 @@ def store(tmp_path: Path) -> BarStore:
 
 def test_store_when_bars_appended_then_loaded_back_equal(store: BarStore) -> None:
     data = bars(5)
-    data.append(Bar("NIFTY", Timeframe.M1, T0 + 5 * 60 * NANOS, 1.5, 2.0, 1.0, 1.25, 3,
-                    oi=12_000, filled=True))
+    data.append(
+        Bar(
+            "NIFTY",
+            Timeframe.M1,
+            T0 + 5 * 60 * NANOS,
+            1.5,
+            2.0,
+            1.0,
+            1.25,
+            3,
+            oi=12_000,
+            filled=True,
+        )
+    )
     assert store.append(data).written == 6
     read = store.load("NIFTY", Timeframe.M1)
     assert read.items == data and read.warnings == []
@@ -59,7 +73,9 @@ def test_store_when_no_file_then_empty(store: BarStore) -> None:
 
 
 @pytest.mark.parametrize("symbol", ["../etc", "a/b", "", ".hidden"])
-def test_store_when_symbol_cannot_name_a_file_then_value_error(store: BarStore, symbol: str) -> None:
+def test_store_when_symbol_cannot_name_a_file_then_value_error(
+    store: BarStore, symbol: str
+) -> None:
     with pytest.raises(ValueError, match="cannot name a file"):
         store.bar_path(symbol, Timeframe.M1)
 
@@ -179,14 +195,24 @@ def test_tick_store_when_ticks_appended_then_one_file_per_ist_date(tmp_path: Pat
     store = TickStore(tmp_path)
     late = to_ns(datetime(2024, 1, 2, 23, 59, tzinfo=IST))
     ticks = [
-        Tick("NIFTY", 21700.5, ts_init=T0 + 7, ts_exchange=T0, bid=21700.0, ask=21701.0,
-             volume=50, oi=1000),
+        Tick(
+            "NIFTY",
+            21700.5,
+            ts_init=T0 + 7,
+            ts_exchange=T0,
+            bid=21700.0,
+            ask=21701.0,
+            volume=50,
+            oi=1000,
+        ),
         Tick("NIFTY", 21701.0, ts_init=T0 + 9),
         Tick("NIFTY", 21702.0, ts_init=late + 120 * NANOS),  # 00:01 IST on 01-03
     ]
     assert store.append(ticks) == 3
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == [
-        "NIFTY_20240102.jsonl", "NIFTY_20240103.jsonl"]
+        "NIFTY_20240102.jsonl",
+        "NIFTY_20240103.jsonl",
+    ]
     assert store.load("NIFTY", date(2024, 1, 2)).items == ticks[:2]
     assert store.load("NIFTY", date(2024, 1, 3)).items == ticks[2:]
 

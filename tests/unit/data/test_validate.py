@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
 
 from engine.data.calendar import Calendar
+from engine.data.csv_import import BarFile
 from engine.data.session_grid import SessionGrid, choose_calendar
 from engine.data.validate import BarValidator, ValidationConfig, validate_bars
 from engine.model import NANOS, Bar, BarFlagged, BarRejected, DataIssue, Timeframe, to_ns
 from engine.timeutil import IST
+
+MarketBars = Callable[[str], BarFile]
 
 
 def ist(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
@@ -22,8 +26,16 @@ def grid_cm() -> SessionGrid:
     return SessionGrid(Calendar.default(), "CM")
 
 
-def bar(o: float, h: float, lo: float, c: float, *, at: int | None = None, v: int = 0,
-        tf: Timeframe = Timeframe.M1) -> Bar:
+def bar(
+    o: float,
+    h: float,
+    lo: float,
+    c: float,
+    *,
+    at: int | None = None,
+    v: int = 0,
+    tf: Timeframe = Timeframe.M1,
+) -> Bar:
     return Bar("NIFTY", tf, ist(2024, 1, 2, 9, 15) if at is None else at, o, h, lo, c, v)
 
 
@@ -83,7 +95,9 @@ def test_validator_when_duplicate_or_earlier_then_rejected() -> None:
     assert results == [True, False, False, True]
     assert v.rejected == {DataIssue.DUPLICATE: 1, DataIssue.OUT_OF_ORDER: 1}
     assert [e.reason for e in events if isinstance(e, BarRejected)] == [
-        DataIssue.DUPLICATE, DataIssue.OUT_OF_ORDER]
+        DataIssue.DUPLICATE,
+        DataIssue.OUT_OF_ORDER,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -152,42 +166,48 @@ def test_validator_when_outliers_off_then_spike_accepted() -> None:
 
 
 # --------------------------------------------------------------------- real files
-def _validated(market_bars, name: str, **config: object):  # type: ignore[no-untyped-def]
+def _validated(market_bars, name: str, **config: object):
     bars = market_bars(name).all_bars
     choice = choose_calendar([b.ts_event for b in bars], bars[0].timeframe.seconds)
-    return choice, validate_bars(bars, SessionGrid(choice.calendar, "CM"),
-                                 ValidationConfig(**config))  # type: ignore[arg-type]
+    return choice, validate_bars(
+        bars, SessionGrid(choice.calendar, "CM"), ValidationConfig(**config)
+    )  # type: ignore[arg-type]
 
 
 def test_validate_when_banknifty_15m_then_678_one_tick_breaks_kept_and_18_larger_rejected(
-    market_bars,  # type: ignore[no-untyped-def]
+    market_bars: MarketBars,
 ) -> None:
     """README: 696 bars break OHLC relations "by a tick". 678 break by exactly 0.05; the
     other 18 (2019-10-07, 2019-12-06, 2021-08-05) by 0.2 to 85 points: those are rejected."""
     _, report = _validated(market_bars, "banknifty_15m_2018_2023.csv")
     assert report.flagged == {DataIssue.OHLC_OFF_BY_TICK: 678}
     assert report.rejected == {DataIssue.OHLC_INVALID: 18}
-    rejected_days = {datetime.fromtimestamp(e.ts_event / NANOS, IST).date()
-                     for e in report.events if isinstance(e, BarRejected)}
+    rejected_days = {
+        datetime.fromtimestamp(e.ts_event / NANOS, IST).date()
+        for e in report.events
+        if isinstance(e, BarRejected)
+    }
     assert rejected_days == {date(2019, 10, 7), date(2019, 12, 6), date(2021, 8, 5)}
 
 
-def test_validate_when_banknifty_15m_strict_then_all_696_rejected(market_bars) -> None:  # type: ignore[no-untyped-def]
+def test_validate_when_banknifty_15m_strict_then_all_696_rejected(market_bars: MarketBars) -> None:
     _, report = _validated(market_bars, "banknifty_15m_2018_2023.csv", strict=True)
     assert report.rejected == {DataIssue.OHLC_OFF_BY_TICK: 678, DataIssue.OHLC_INVALID: 18}
     assert report.rejected_total == 696 and not report.flagged
 
 
 def test_validate_when_nifty_1m_2024_then_only_the_167_bars_after_the_saturday_close_rejected(
-    market_bars,  # type: ignore[no-untyped-def]
+    market_bars: MarketBars,
 ) -> None:
     choice, report = _validated(market_bars, "nifty_1m_2024.csv")
     assert not choice.derived
     assert report.rejected == {DataIssue.OUTSIDE_SESSION: 167} and not report.flagged
     times = [datetime.fromtimestamp(e.ts_event / NANOS, IST) for e in report.events]
     assert {t.date() for t in times} == {date(2024, 1, 20)}
-    assert (min(t.time() for t in times).isoformat(), max(t.time() for t in times).isoformat()) \
-        == ("15:30:00", "18:16:00")
+    assert (min(t.time() for t in times).isoformat(), max(t.time() for t in times).isoformat()) == (
+        "15:30:00",
+        "18:16:00",
+    )
     by_day: dict[date, int] = {}
     for b in report.accepted:
         by_day[b.trading_date] = by_day.get(b.trading_date, 0) + 1
@@ -196,7 +216,7 @@ def test_validate_when_nifty_1m_2024_then_only_the_167_bars_after_the_saturday_c
 
 
 def test_validate_when_india_vix_daily_then_zero_prices_and_close_below_low_rejected(
-    market_bars,  # type: ignore[no-untyped-def]
+    market_bars: MarketBars,
 ) -> None:
     _, report = _validated(market_bars, "india_vix_daily_2012_2026.csv")
     assert report.rejected == {DataIssue.NON_POSITIVE_PRICE: 2, DataIssue.OHLC_INVALID: 1}
@@ -205,11 +225,16 @@ def test_validate_when_india_vix_daily_then_zero_prices_and_close_below_low_reje
 
 
 @pytest.mark.parametrize(
-    "name", ["banknifty_1m_2024.csv", "nifty_1m_2009.csv", "india_vix_1m_2023q2.csv",
-             "nifty_options_1m_2023-06-05.csv"],
+    "name",
+    [
+        "banknifty_1m_2024.csv",
+        "nifty_1m_2009.csv",
+        "india_vix_1m_2023q2.csv",
+        "nifty_options_1m_2023-06-05.csv",
+    ],
 )
 def test_validate_when_real_files_then_default_outlier_band_rejects_no_real_bar(
-    market_bars, name: str  # type: ignore[no-untyped-def]
+    market_bars: MarketBars, name: str
 ) -> None:
     """The real moves in these files (the 2009-05-18 circuit, VIX jumps of 4-5% in a
     minute, option premiums) stay inside the default band."""

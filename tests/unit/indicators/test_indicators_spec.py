@@ -90,6 +90,12 @@ def test_parse_when_invalid_then_error_with_column_reason_and_hint(text, column,
     assert f"column {column} of '{text}'" in str(error)
 
 
+@pytest.mark.parametrize("value", [14, None, ["adx", 14]])
+def test_parse_when_not_a_string_then_error_says_what_was_found(value):
+    with pytest.raises(IndicatorSpecError, match="expected an indicator such as 'adx"):
+        parse_indicator_spec(value)
+
+
 def test_spec_error_when_raised_then_is_a_value_error_and_a_user_input_error():
     with pytest.raises(ValueError, match="unknown indicator") as caught:
         parse_indicator_spec("adxx(14)")

@@ -22,8 +22,15 @@ from engine.timeutil import IST
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1m", Timeframe.M1), ("5min", Timeframe.M5), ("15m", Timeframe.M15), ("60m", Timeframe.H1),
-     ("1H", Timeframe.H1), ("daily", Timeframe.D1), ("1d", Timeframe.D1)],
+    [
+        ("1m", Timeframe.M1),
+        ("5min", Timeframe.M5),
+        ("15m", Timeframe.M15),
+        ("60m", Timeframe.H1),
+        ("1H", Timeframe.H1),
+        ("daily", Timeframe.D1),
+        ("1d", Timeframe.D1),
+    ],
 )
 def test_timeframe_parse_when_alias_then_enum(text: str, expected: Timeframe) -> None:
     assert Timeframe.parse(text) is expected
