@@ -155,14 +155,32 @@ def _headline(bar_file: BarFile, series: Series, segment: str) -> list[str]:
 def _validate(args: argparse.Namespace) -> int:
     bar_file, all_series = _open(args)
     rejected_any = bool(bar_file.rejected)
-    for series in all_series:
+    if len(all_series) > 3:
+        _print_compact(bar_file, all_series, args.segment)
+    for series in all_series if len(all_series) <= 3 else ():
         print("\n".join(_headline(bar_file, series, args.segment)))
         print("\n".join(_validation_lines(bar_file, series)))
-        rejected_any = rejected_any or series.validation.rejected_total > 0
+    rejected_any = rejected_any or any(s.validation.rejected_total for s in all_series)
     if not all_series:
         print(f"{bar_file.path.name}: no bars")
     _print_problems(bar_file)
     return 1 if rejected_any else 0
+
+
+def _print_compact(bar_file: BarFile, all_series: list[Series], segment: str) -> None:
+    """One line per symbol, for files holding many (an option chain)."""
+    tf = all_series[0].timeframe.value
+    print(f"{bar_file.path.name}: {len(all_series)} symbols, {tf}; layout {bar_file.layout}")
+    notes = {s.choice.note for s in all_series}
+    for note in sorted(notes):
+        print(note if "derived" in note else f"{note} ({segment} hours)")
+    print(f"  {'symbol':<22} {'read':>6} {'accepted':>8} {'flagged':>7}  rejected")
+    for s in all_series:
+        v = s.validation
+        print(
+            f"  {s.symbol:<22} {len(s.read):>6} {len(v.accepted):>8} "
+            f"{sum(v.flagged.values()):>7}  {_counts(v.rejected)}"
+        )
 
 
 def _validation_lines(bar_file: BarFile, series: Series) -> list[str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 
-from engine.data.session_grid import SessionGrid
+from engine.data.session_grid import SessionGrid, SessionSpan
 from engine.model.enums import DataIssue, Timeframe
 from engine.model.events import BarDiscarded, DataEvent
 from engine.model.market import NANOS, Bar, ns_to_datetime
@@ -84,14 +84,18 @@ class BarAggregator:
             return
         span, part = located
         source_end = min(s + bar.timeframe.nanos, span.parts[part][1])
+        # which part of the bucket the source bar is in: intraday buckets have one part
+        index = part if not self.timeframe.is_intraday else 0
         if not self._open:
-            self._start_bucket(bar, span.parts, span.label_ns, part)
+            self._start_bucket(bar, span.parts[part], span)
         else:
-            self._extend(bar, part)
-        self._floor = source_end
+            self._extend(bar)
+        gap = self._gap_before(index, s)
+        if gap > self._gap:
+            self._gap = gap
+        self._part = index
+        self._floor = self._last_end = source_end
         self._floor_start = s
-        self._last_end = source_end
-        self._part = self._part if self.timeframe.is_intraday else part
         if source_end >= self._end:
             self._close(bar.ts_init or self._end)
 
@@ -106,24 +110,19 @@ class BarAggregator:
             self._close(self._end)
 
     # ------------------------------------------------------------------ internals
-    def _start_bucket(
-        self, bar: Bar, parts: tuple[tuple[int, int], ...], label: int, part: int
-    ) -> None:
-        s = bar.ts_event
+    def _start_bucket(self, bar: Bar, part: tuple[int, int], span: SessionSpan) -> None:
         if self.timeframe.is_intraday:
-            lo, hi = parts[part]
-            start = lo + (s - lo) // self._period * self._period
+            lo, hi = part
+            start = lo + (bar.ts_event - lo) // self._period * self._period
             self._parts = ((start, min(start + self._period, hi)),)
             self._label = start
-            part = 0
         else:
-            self._parts = parts
-            self._label = label
+            self._parts = span.parts
+            self._label = span.label_ns
         self._end = self._parts[-1][1]
         self._part = 0
-        self._last_end = self._parts[0][0]
-        self._gap = self._gap_before(part, s)
-        self._part = part
+        self._last_end = self._parts[0][0]  # nothing covered yet: a late first bar is a gap
+        self._gap = 0
         self._open = True
         self._symbol = bar.symbol
         self._o, self._h, self._l, self._c = bar.open, bar.high, bar.low, bar.close
@@ -131,13 +130,7 @@ class BarAggregator:
         self._oi = bar.oi
         self._all_filled = bar.filled
 
-    def _extend(self, bar: Bar, part: int) -> None:
-        if not self.timeframe.is_intraday:
-            gap = self._gap_before(part, bar.ts_event)
-        else:
-            gap = bar.ts_event - self._last_end
-        if gap > self._gap:
-            self._gap = gap
+    def _extend(self, bar: Bar) -> None:
         if bar.high > self._h:
             self._h = bar.high
         if bar.low < self._l:

@@ -277,7 +277,7 @@ class TransitionBuilder:
         sources = self._sources()
         dest = self._state(self.raw["dest"], "dest", "destination")
         after, at = self._timing()
-        trigger = self._trigger(after is not None or at is not None)
+        trigger = self._trigger("after" in self.raw or "at" in self.raw)
         when = self._guard(trigger)
         then = self.o._actions(self.raw.get("then"), (*self.path, "then"), self.where)
         if not self.ok or dest is None or trigger is None:

@@ -67,7 +67,7 @@ def _check_unsent_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
 def _check_unused_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
     ignored = set(spec.ignore).union(*(s.ignore for s in spec.states.values()))
     for name, trigger in spec.triggers.items():
-        if name not in spec.triggers_used and name not in ignored:
+        if name not in spec.triggers_used and name not in ignored and name != TICK:
             yield _diag(spec, trigger.path, "unused-trigger",
                         f"trigger '{name}' is declared but no transition uses it",
                         where=f"triggers.{name}", on_key=True, severity="warning",
@@ -87,10 +87,11 @@ def _contradiction(term: tuple[object, ...]) -> str:
 
 def _check_never_true(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
     for t in spec.transitions:
-        dnf = graph.dnf[t.index]
-        if t.when is None or holds(dnf, spec.vocabulary) is not False:
+        forms = [graph.dnf_at(t, s) for s in t.sources]
+        if t.when is None or any(holds(f, spec.vocabulary) is not False for f in forms):
             continue
-        hint = _contradiction(dnf[0]) if dnf else "it folds to false with the parameters given"
+        dnf = forms[0]
+        hint = _contradiction(dnf[0]) if dnf else "it is false in every state it leaves from"
         yield _diag(spec, (*t.path, "when"), "never-true",
                     f"the guard can never be true: {t.when.source}", where=t.where, hint=hint)
 
@@ -103,7 +104,7 @@ def _check_ambiguity(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnos
     reported: set[tuple[int, int]] = set()
     for state, by_trigger in spec.table.items():
         for trigger, candidates in by_trigger.items():
-            live = [t for t in candidates if graph.can_fire(t)]
+            live = [t for t in candidates if graph.can_fire(t, state)]
             for i, a in enumerate(live):
                 for b in live[i + 1 :]:
                     key = (a.index, b.index)
@@ -117,11 +118,11 @@ def _check_ambiguity(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnos
 
 def _pair(spec: MachineSpec, graph: MachineGraph, state: str, trigger: str,
           a: TransitionSpec, b: TransitionSpec) -> Diagnostic | None:
-    both = conjoin(graph.dnf[a.index], graph.dnf[b.index])
+    both = conjoin(graph.dnf_at(a, state), graph.dnf_at(b, state))
     if holds(both, spec.vocabulary) is False:
         return None
     if _distinct_priorities(a, b):
-        if not a.timed and holds(graph.dnf[a.index], spec.vocabulary) is True:
+        if graph.always(a, state):
             return _diag(spec, (*b.path, "name"), "shadowed",
                          f"never fires from '{state}': {a.where} is always enabled there on "
                          f"'{trigger}' and comes first", where=b.where, severity="warning",

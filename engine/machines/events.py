@@ -1,7 +1,9 @@
 """What running machines report: events (past tense) and the commands they request.
 
-- ``TransitionTaken``: machine, transition, from, to, trigger, the guard's reads and
-  values, the time. The journal persists these; ``engine diagram --journal`` draws them.
+- ``TransitionTaken``: machine, transition, from, to, trigger, every name the guard read
+  with its value, the time. The journal persists these; ``engine diagram --journal``
+  draws them; ``MachineRunner.explain(event)`` rebuilds the guard's full trace from the
+  values read (a guard reads nothing else), so the step itself never pays for tracing.
 - ``TriggerIgnored``: a trigger a state received and did not act on (no guard held, or
   the state ignores it), so "why did the kill switch not move?" has an answer.
 - ``ActionRequested``: a command for the runtime (``exit_all``, ``notify`` ...). Machines
@@ -9,17 +11,18 @@
 - ``EmergencyRaised``: a state invariant failed (or the machine could not step safely);
   the sink is told to escalate, and it is never silently dropped.
 
-Times are ``ts_event``: epoch nanoseconds (UTC) on the engine clock.
+Times are ``ts_event``: epoch nanoseconds (UTC) on the engine clock. Events are named
+tuples: immutable like frozen dataclasses, and five times cheaper to create, which
+matters on a path with a 20-microsecond budget per step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any, ClassVar, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from engine.expr import Missing, Trace
+from engine.expr import Missing
 from engine.model.market import ns_to_datetime
 
 __all__ = [
@@ -55,20 +58,21 @@ def _record(kind: str, ts_event: int, body: dict[str, Any]) -> dict[str, Any]:
             **jsonable(body)}
 
 
-@dataclass(frozen=True, slots=True)
-class TransitionTaken:
+_NONE: Mapping[str, Any] = {}
+
+
+class TransitionTaken(NamedTuple):
     """A machine moved from ``source`` to ``dest`` (the same state for a re-entry)."""
 
-    kind: ClassVar[str] = "transition"
     machine: str
     transition: str
     source: str
     dest: str
     trigger: str
     ts_event: int
-    guard: Mapping[str, Any] = field(default_factory=dict)  # when, value, reads, timing
-    values: Mapping[str, Any] = field(default_factory=dict)  # sent with the trigger
-    trace: Trace | None = field(default=None, compare=False, repr=False)
+    guard: Mapping[str, Any] = _NONE  # when, value, reads (every name it read), timing
+    values: Mapping[str, Any] = _NONE  # sent with the trigger
+    kind = "transition"
 
     def to_record(self) -> dict[str, Any]:
         return _record(self.kind, self.ts_event, {
@@ -78,17 +82,16 @@ class TransitionTaken:
         })
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerIgnored:
+class TriggerIgnored(NamedTuple):
     """A trigger reached a state and nothing happened, with the reason."""
 
-    kind: ClassVar[str] = "trigger_ignored"
     machine: str
     state: str
     trigger: str
     reason: str  # "no guard held" | "ignored in this state"
     ts_event: int
-    values: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = _NONE
+    kind = "trigger_ignored"
 
     def to_record(self) -> dict[str, Any]:
         return _record(self.kind, self.ts_event, {
@@ -97,16 +100,15 @@ class TriggerIgnored:
         })
 
 
-@dataclass(frozen=True, slots=True)
-class ActionRequested:
+class ActionRequested(NamedTuple):
     """A command for the runtime: do ``action`` with ``args``, because of ``cause``."""
 
-    kind: ClassVar[str] = "action"
     machine: str
     action: str
     args: Mapping[str, Any]
     cause: str  # "transition stop_out" | "enter open" | "exit flat"
     ts_event: int
+    kind = "action"
 
     def to_record(self) -> dict[str, Any]:
         return _record(self.kind, self.ts_event, {
@@ -115,17 +117,16 @@ class ActionRequested:
         })
 
 
-@dataclass(frozen=True, slots=True)
-class EmergencyRaised:
+class EmergencyRaised(NamedTuple):
     """Something that must never happen did: stop taking risk and tell the operator."""
 
-    kind: ClassVar[str] = "emergency"
     machine: str
     state: str
-    code: str  # INVARIANT_VIOLATED | TICK_CASCADE | GUARD_FAILED
+    code: str  # INVARIANT_VIOLATED | TICK_CASCADE
     message: str
     ts_event: int
-    reads: Mapping[str, Any] = field(default_factory=dict)
+    reads: Mapping[str, Any] = _NONE
+    kind = "emergency"
 
     def to_record(self) -> dict[str, Any]:
         return _record(self.kind, self.ts_event, {

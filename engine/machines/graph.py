@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from engine.machines.analysis import Dnf, analyse, can_hold
+from engine.machines.analysis import Dnf, analyse, can_hold, holds
 from engine.machines.spec import MachineSpec, TransitionSpec
+from engine.machines.vocabulary import state_names
 
 __all__ = ["Edge", "MachineGraph"]
 
@@ -41,17 +42,41 @@ class MachineGraph:
         self.dnf: dict[int, Dnf] = {
             t.index: analyse(t.when, spec.vocabulary, self.known) for t in spec.transitions
         }
+        self._own = f"state.{spec.name}"
+        self._at: dict[tuple[int, str], Dnf] = {}
 
-    def can_fire(self, t: TransitionSpec) -> bool:
-        return can_hold(self.dnf[t.index], self.spec.vocabulary)
+    def dnf_at(self, t: TransitionSpec, source: str) -> Dnf:
+        """The guard's normal form when leaving ``source`` (its own state is then known)."""
+        if t.when is None or not any(n.split(".")[:2] == ["state", self.spec.name]
+                                     for n in t.when.names):
+            return self.dnf[t.index]
+        key = (t.index, source)
+        if key not in self._at:
+            known = {**self.known, **state_names(self.spec.peer_info, source)}
+            self._at[key] = analyse(t.when, self.spec.vocabulary, known)
+        return self._at[key]
+
+    def can_fire(self, t: TransitionSpec, source: str) -> bool:
+        return can_hold(self.dnf_at(t, source), self.spec.vocabulary)
+
+    def always(self, t: TransitionSpec, source: str) -> bool:
+        """Enabled whenever its trigger arrives in ``source`` (untimed, guard always true)."""
+        return not t.timed and holds(self.dnf_at(t, source), self.spec.vocabulary) is True
 
     @cached_property
     def edges(self) -> dict[str, list[Edge]]:
-        """state -> its edges that can fire, in evaluation order per trigger."""
+        """state -> its edges that can fire, in evaluation order per trigger.
+
+        An edge after one that is always enabled on the same trigger never fires.
+        """
         out: dict[str, list[Edge]] = {s: [] for s in self.spec.states}
         for state, by_trigger in self.spec.table.items():
             for candidates in by_trigger.values():
-                out[state].extend(Edge(state, t) for t in candidates if self.can_fire(t))
+                for t in candidates:
+                    if self.can_fire(t, state):
+                        out[state].append(Edge(state, t))
+                    if self.always(t, state):
+                        break
         return out
 
     @cached_property

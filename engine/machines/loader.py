@@ -133,9 +133,11 @@ class _Loader:
         build.run()
         diagnostics += build.diagnostics
         spec = self._spec(build, source)
-        complete = len(build.transitions) == len(data.get("transitions") or ())
-        diagnostics += checks.static_checks(spec, complete=complete)
-        if not any(d.severity == "error" for d in diagnostics):
+        consistent = (len(build.transitions) == len(data.get("transitions") or ())
+                      and spec.initial in spec.states
+                      and not any(d.severity == "error" for d in diagnostics))
+        diagnostics += checks.static_checks(spec, complete=consistent)
+        if consistent:
             diagnostics += safety.machine_properties(spec)
         if self.system_checks and not any(d.severity == "error" for d in diagnostics):
             diagnostics += self._system(spec)

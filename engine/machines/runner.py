@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from loguru import logger
 
 from engine.clock import Clock
 from engine.errors import CalendarError, InvalidTransition, InvariantViolated
-from engine.expr import Missing
+from engine.expr import Missing, Trace
 from engine.machines.actions import ActionCall
 from engine.machines.events import (
     ActionRequested,
@@ -62,13 +63,24 @@ _EMPTY: Mapping[str, Any] = {}
 
 
 class _Context(dict):  # type: ignore[type-arg]
-    """The runner's own names, falling back to the runtime's context for everything else."""
+    """What guards read: the runner's own names plus the runtime's names they use.
 
-    __slots__ = ("provided",)
+    Only the runtime names some guard or invariant of the machine reads are copied in at
+    each step (``reads``); a name the runtime does not provide reads as missing.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("provided", "reads")
+
+    def __init__(self, reads: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.provided: Mapping[str, Any] = _EMPTY
+        self.reads = reads
+
+    def load(self, provided: Mapping[str, Any]) -> None:
+        self.provided = provided
+        get = provided.get
+        for key in self.reads:
+            self[key] = get(key, _NOT_PROVIDED)
 
     def __missing__(self, key: str) -> Any:
         return self.provided.get(key, _NOT_PROVIDED)
@@ -108,10 +120,13 @@ class MachineRunner:
         self._entered_at_ns = now - (now + IST_OFFSET_NS) % _DAY_NS
         self._entered_ns = now
         self._day: date | None = None
+        self._day_start_ns = -_DAY_NS  # start of self._day (epoch ns); forces a first load
         self._at_cache: dict[ClockTime, int | None] = {}
         self._violated: set[tuple[str, str]] = set()
-        self._ctx = _Context()
+        self._ctx = _Context(_runtime_reads(spec))
         self._ctx.update(spec.guard_params)
+        self._ctx.load(_EMPTY)
+        self._state_entries = {s: state_names(spec.peer_info, s) for s in spec.states}
         self._publish: Callable[[MachineRunner], None] = self._publish_self
         self._after: Callable[[MachineRunner], None] = _own_invariants
         self._needs_calendar = _needs_calendar(spec)
@@ -119,6 +134,12 @@ class MachineRunner:
         self._ignorable = {s: frozenset(n for n in spec.triggers if spec.ignorable(s, n))
                            for s in spec.states}
         self._events = {t.name: t.values for t in spec.triggers.values()}
+        self._on_exit = {n: _calls(s.on_exit, f"exit {n}") for n, s in spec.states.items()}
+        self._on_enter = {n: _calls(s.on_enter, f"enter {n}") for n, s in spec.states.items()}
+        self._then = {t.index: _calls(t.then, f"transition {t.name}") for t in spec.transitions}
+        self._guard_names = {t.index: tuple(sorted(t.when.names)) for t in spec.transitions
+                             if t.when is not None}
+        self._by_name = {t.name: t for t in spec.transitions}
         self._backend = _TransitionsBackend(self) if backend == "transitions" else None
         if backend not in ("table", "transitions"):
             raise ValueError(f"backend must be 'table' or 'transitions', not {backend!r}")
@@ -178,9 +199,15 @@ class MachineRunner:
         self._begin(self.clock.now_ns())
         return [c[0] for c in self._table[self._state].get(trigger, ()) if self._enabled(c)]
 
+    def explain(self, event: TransitionTaken) -> Trace | None:
+        """The full trace of the guard of a transition this machine took (None: no guard)."""
+        t = self._by_name[event.transition]
+        return None if t.when is None else t.when.trace(dict(event.guard["reads"]))
+
     def refresh_calendar(self) -> None:
         """Read today's session again at the next step (the calendar was updated)."""
         self._day = None
+        self._day_start_ns = -_DAY_NS
 
     def check_invariants(self, *, refresh: bool = True) -> list[EmergencyRaised]:
         """Check the current state's invariants; emit an emergency for each violated one.
@@ -189,7 +216,7 @@ class MachineRunner:
         any change the runner did not step on, such as another machine's transition).
         """
         if refresh and self._provider is not None:
-            self._ctx.provided = self._provider()
+            self._ctx.load(self._provider())
         out = []
         for inv in self.spec.states[self._state].invariants:
             key = (self._state, inv.source)
@@ -222,11 +249,11 @@ class MachineRunner:
 
     def _begin(self, now_ns: int) -> None:
         self._now_ns = now_ns
-        day = ist_date_of(now_ns)
-        if day != self._day:
-            self._new_day(day)
+        if not self._day_start_ns <= now_ns < self._day_start_ns + _DAY_NS:
+            self._new_day(ist_date_of(now_ns))
+            self._day_start_ns = now_ns - (now_ns + IST_OFFSET_NS) % _DAY_NS
         if self._provider is not None:
-            self._ctx.provided = self._provider()
+            self._ctx.load(self._provider())
 
     def _set_event(self, trigger: str, values: Mapping[str, Any]) -> None:
         declared = self._events.get(trigger, ())
@@ -251,37 +278,50 @@ class MachineRunner:
     def _fire(self, trigger: str, candidates: Any, values: Mapping[str, Any]) -> TransitionTaken | None:
         if self._backend is not None:
             chosen = self._backend.fire(trigger)
-        else:
-            chosen = next((c for c in candidates if self._enabled(c)), None)
-        return None if chosen is None else self._take(chosen, values)
+            return None if chosen is None else self._take(chosen, values)
+        ctx, now = self._ctx, self._now_ns
+        for c in candidates:  # _enabled, inlined: this loop is the hot path
+            _, guard, after_ns, at = c
+            if after_ns is not None and now - self._entered_ns < after_ns:
+                continue
+            if at is not None:
+                at_ns = self._at_ns(at)
+                if at_ns is None or not self._entered_at_ns < at_ns <= now:
+                    continue
+            if guard is None or guard(ctx):
+                return self._take(c, values)
+        return None
 
     def _take(self, c: tuple[Any, ...], values: Mapping[str, Any]) -> TransitionTaken:
         t: TransitionSpec = c[0]
         source, now = self._state, self._now_ns
-        trace = t.when.trace(self._ctx) if t.when is not None else None
-        guard: dict[str, Any] = {"when": t.when.source if t.when is not None else None,
-                                 "value": True if trace is None else trace.value,
-                                 "reads": dict(trace.reads) if trace is not None else {}}
+        guard: dict[str, Any]
+        if t.when is not None:  # the values read; explain() rebuilds the full trace from them
+            ctx = self._ctx
+            guard = {"when": t.when.source, "value": True,
+                     "reads": {n: ctx[n] for n in self._guard_names[t.index]}}
+        else:
+            guard = {"when": None, "value": True, "reads": _EMPTY}
+        entered_at = now
         if t.after is not None:
             guard["after"] = t.after.text
             guard["in_state_s"] = (now - self._entered_ns) / NANOS
+        elif t.at is not None:
+            entered_at = self._at_ns(t.at) or now  # as scheduled: later at: stages catch up
+            guard["at"] = t.at.text
+            guard["at_time"] = datetime.fromtimestamp(entered_at / NANOS, IST).strftime("%H:%M:%S")
         self._state = t.dest
         self._entered_ns = now
-        self._entered_at_ns = now
-        if t.at is not None:
-            at_ns = self._at_ns(t.at)
-            assert at_ns is not None
-            guard["at"] = t.at.text
-            guard["at_time"] = datetime.fromtimestamp(at_ns / NANOS, IST).strftime("%H:%M:%S")
-            self._entered_at_ns = at_ns  # as scheduled: later at: stages still catch up
-        self._violated = {k for k in self._violated if k[0] == t.dest}
+        self._entered_at_ns = entered_at
+        if self._violated:
+            self._violated = {k for k in self._violated if k[0] == t.dest}
         self._publish(self)
-        event = TransitionTaken(self.name, t.name, source, t.dest, t.trigger, now, guard,
-                                dict(values), trace)
-        self._emit(event)
-        self._actions(self.spec.states[source].on_exit, f"exit {source}")
-        self._actions(t.then, f"transition {t.name}")
-        self._actions(self.spec.states[t.dest].on_enter, f"enter {t.dest}")
+        event = TransitionTaken(self.name, t.name, source, t.dest, t.trigger, now, guard, values)
+        if self._listener is not None:
+            self._listener(event)
+        for actions in (self._on_exit[source], self._then[t.index], self._on_enter[t.dest]):
+            if actions:
+                self._actions(actions)
         self._after(self)
         return event
 
@@ -326,10 +366,11 @@ class MachineRunner:
         if self._listener is not None:
             self._listener(event)
 
-    def _actions(self, calls: tuple[ActionCall, ...], cause: str) -> None:
-        for call in calls:
-            action = ActionRequested(self.name, call.name, dict(call.args), cause, self._now_ns)
-            self._emit(action)
+    def _actions(self, calls: tuple[tuple[str, Mapping[str, Any], str], ...]) -> None:
+        for name, args, cause in calls:
+            action = ActionRequested(self.name, name, args, cause, self._now_ns)
+            if self._listener is not None:
+                self._listener(action)
             if self._sink is not None:
                 self._sink.request(action)
 
@@ -342,7 +383,25 @@ class MachineRunner:
         return event
 
     def _publish_self(self, runner: MachineRunner) -> None:
-        self._ctx.update(state_names(self.spec.peer_info, self._state))
+        self._ctx.update(self._state_entries[self._state])
+
+
+def _calls(calls: tuple[ActionCall, ...], cause: str) -> tuple[tuple[str, Mapping[str, Any], str], ...]:
+    """Actions ready to emit: name, read-only arguments, cause."""
+    return tuple((c.name, MappingProxyType(dict(c.args)), cause) for c in calls)
+
+
+def _runtime_reads(spec: MachineSpec) -> tuple[str, ...]:
+    """The runtime names the machine's guards and invariants read (not its own names)."""
+    own = ("params.", "state.", "event.", "calendar.")
+    names: set[str] = set()
+    for t in spec.transitions:
+        if t.when is not None:
+            names.update(t.when.names)
+    for state in spec.states.values():
+        for inv in state.invariants:
+            names.update(inv.expr.names)
+    return tuple(sorted(n for n in names if not n.startswith(own)))
 
 
 def _own_invariants(runner: MachineRunner) -> None:

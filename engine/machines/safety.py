@@ -63,8 +63,6 @@ def _diag(spec: MachineSpec, path: Path_, code: str, message: str, *, where: str
     return spec.source.diagnostic(path, code, message, where=where, hint=hint, on_key=on_key)
 
 
-def _unconditional(spec: MachineSpec, graph: MachineGraph, t: TransitionSpec) -> bool:
-    return not t.timed and holds(graph.dnf[t.index], spec.vocabulary) is True
 
 
 # -- per machine -----------------------------------------------------------------------
@@ -101,7 +99,7 @@ def _check_kill_handled(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diag
     for trigger in spec.roles("kill"):
         for state in spec.tagged("risk"):
             candidates = spec.candidates(state, trigger)
-            if any(_unconditional(spec, graph, t) for t in candidates):
+            if any(graph.always(t, state) for t in candidates):
                 continue
             yield _diag(spec, ("states", state), "kill-not-handled",
                         f"state '{state}' may hold risk but kill trigger '{trigger}' does not "

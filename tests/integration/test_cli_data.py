@@ -215,3 +215,16 @@ def test_data_gaps_when_run_as_console_script_then_same_report(market_dir: Path)
     )
     assert proc.returncode == 0, proc.stderr
     assert "missing sessions (5, per the calendar): 2024-02-01, 2024-03-04" in proc.stdout
+
+
+def test_validate_when_file_holds_many_symbols_then_one_line_each(
+    capsys: pytest.CaptureFixture[str], market_dir: Path
+) -> None:
+    rc, out, _ = run(
+        capsys, "validate", market_dir / "nifty_options_1m_2023-06-05.csv", "--segment", "FO"
+    )
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("nifty_options_1m_2023-06-05.csv: 95 symbols, 1m;")
+    rows = [x.split() for x in lines if x.startswith("  NIFTY23JUN")]
+    assert len(rows) == 95 and rows[0] == ["NIFTY23JUN17000CE", "61", "61", "0", "none"]

@@ -158,13 +158,16 @@ def test_indicators_table_when_default_then_aligned_columns_and_dash_for_warm_up
     assert lines[-1].startswith("2024-01-03 00:00   21661.10") and lines[-1].endswith("-")
 
 
-def test_indicators_when_2009_file_then_derived_calendar_noted(
-    capsys: pytest.CaptureFixture[str], market_dir: Path
+def test_indicators_when_2009_data_then_derived_calendar_noted_and_hours_from_0955(
+    capsys: pytest.CaptureFixture[str], market_dir: Path, tmp_path: Path
 ) -> None:
+    head = (market_dir / "nifty_1m_2009.csv").read_text().splitlines()[: 1 + 3 * 336]
+    path = tmp_path / "nifty_1m_2009_head.csv"  # the file's first three sessions
+    path.write_text("\n".join(head) + "\n")
     rc, out, _ = run(
         capsys,
         "--data",
-        market_dir / "nifty_1m_2009.csv",
+        path,
         "--tf",
         "1h",
         "--with",

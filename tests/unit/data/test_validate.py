@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -243,3 +244,31 @@ def test_validate_when_real_files_then_default_outlier_band_rejects_no_real_bar(
         choice = choose_calendar([b.ts_event for b in bars], 60)
         report = validate_bars(bars, SessionGrid(choice.calendar, "CM"))
         assert DataIssue.OUTLIER not in report.rejected
+
+
+def test_validate_when_2023q2_file_checked_with_a_2023_calendar_then_1530_bar_outside(
+    market_bars: MarketBars, tmp_path: Path
+) -> None:
+    """README: the 2023 Q2 files have one more bar at 15:30 on 2023-06-01. The shipped
+    calendar starts in 2024, so the commands derive one from the file and accept it; with a
+    calendar folder covering the date (ENGINE_CALENDAR_DIR) it is rejected."""
+    files = {
+        "coverage.csv": "first_date,last_date,source\n2023-06-01,2023-06-01,test\n",
+        "holidays.csv": "date,name,segments,source\n",
+        "special_sessions.csv": "date,kind,open,close,segments,source\n",
+        "regular_hours.csv": "segment,open,close,effective_from,effective_to,source\n"
+        "CM,09:15,15:30,,,test\nFO,09:15,15:30,,,test\n",
+        "contract_facts.csv": "underlying,field,value,effective_from,effective_to,source\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    grid = SessionGrid(Calendar.from_dir(tmp_path), "CM")
+    day = [
+        b
+        for b in market_bars("banknifty_1m_2023q2.csv").all_bars
+        if b.trading_date == date(2023, 6, 1)
+    ]
+    report = validate_bars(day, grid)
+    assert len(day) == 376 and report.rejected == {DataIssue.OUTSIDE_SESSION: 1}
+    (event,) = report.events
+    assert datetime.fromtimestamp(event.ts_event / NANOS, IST).strftime("%H:%M") == "15:30"

@@ -1,0 +1,100 @@
+"""Safety properties: each one broken by a small edit of the shipped machines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import SpecError
+from engine.machines import MachineSpec, load_machine_file
+from engine.machines.safety import machine_properties, system_properties
+
+from conftest import MACHINES, SHIPPED
+
+
+@pytest.fixture
+def edited(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Copy the shipped machines, apply one text edit to one file, load the edited file."""
+    for name in SHIPPED:
+        (tmp_path / f"{name}.yaml").write_text((MACHINES / f"{name}.yaml").read_text())
+
+    def edit(name: str, old: str, new: str, load: str | None = None) -> list[tuple[str, str]]:
+        path = tmp_path / f"{name}.yaml"
+        text = path.read_text()
+        assert old in text, f"the edit does not apply: {old!r}"
+        path.write_text(text.replace(old, new, 1))
+        try:
+            spec = load_machine_file(tmp_path / f"{load or name}.yaml")
+        except SpecError as e:
+            return [(Path(d.file).name, d.code) for d in e.diagnostics if d.severity == "error"]
+        return [(Path(w.file).name, w.code) for w in spec.warnings]
+
+    return edit
+
+
+def test_safety_when_shipped_machines_then_every_property_holds(
+    shipped: dict[str, MachineSpec],
+) -> None:
+    for spec in shipped.values():
+        assert machine_properties(spec) == []
+    assert system_properties(shipped["position"]) == []
+
+
+def test_safety_when_entry_ignores_breakers_then_entry_while_tripped(edited) -> None:  # type: ignore[no-untyped-def]
+    found = edited("position", "and state.breakers.entries_allowed\n", "\n")
+    assert found == [("position.yaml", "entry-while-tripped")]
+
+
+def test_safety_when_entry_ignores_kill_switch_then_entry_while_tripped(edited) -> None:  # type: ignore[no-untyped-def]
+    found = edited("position", "and state.killswitch.entries_allowed\n", "\n")
+    assert found == [("position.yaml", "entry-while-tripped")]
+
+
+def test_safety_when_exit_depends_on_session_then_exit_blocked(edited) -> None:  # type: ignore[no-untyped-def]
+    found = edited("position", "{name: exit,            trigger: exit, source: [open, partial], "
+                   "dest: exit_pending}",
+                   "{name: exit, trigger: exit, source: [open, partial], dest: exit_pending, "
+                   "when: \"state.session.entries_allowed\"}")
+    assert ("position.yaml", "exit-blocked") in found
+
+
+def test_safety_when_kill_not_handled_in_a_risk_state_then_reported(edited) -> None:  # type: ignore[no-untyped-def]
+    found = edited("killswitch", "{name: kill,         trigger: kill,   source: [armed, limited, "
+                   "resume_pending], dest: triggered}",
+                   "{name: kill, trigger: kill, source: [armed, resume_pending], dest: triggered}")
+    assert found == [("killswitch.yaml", "kill-not-handled")]
+
+
+def test_safety_when_kill_not_handled_while_position_open_then_product_reports(edited) -> None:  # type: ignore[no-untyped-def]
+    # resume_pending holds no risk itself, but the position machine may still be open
+    found = edited("killswitch", "{name: sigint,       trigger: sigint, source: [armed, limited, "
+                   "resume_pending], dest: triggered}",
+                   "{name: sigint, trigger: sigint, source: [armed, limited], dest: triggered}",
+                   load="position")
+    assert found == [("killswitch.yaml", "kill-not-handled")]
+
+
+def test_safety_when_halted_has_a_timer_out_then_halted_escape(edited) -> None:  # type: ignore[no-untyped-def]
+    found = edited("killswitch", "  - {name: rearm,",
+                   "  - {name: unhalt, after: 1h, source: halted, dest: armed}\n  - {name: rearm,")
+    assert found == [("killswitch.yaml", "halted-escape")]
+
+
+def test_safety_when_stopping_can_return_to_trading_then_stopping_escape(edited) -> None:  # type: ignore[no-untyped-def]
+    found = edited("killswitch", "source: cancelling, dest: flattening}",
+                   "source: cancelling, dest: armed}")
+    assert ("killswitch.yaml", "stopping-escape") in found
+
+
+def test_safety_when_kill_role_removed_then_missing_role(edited) -> None:  # type: ignore[no-untyped-def]
+    assert edited("killswitch", "  kill:\n    role: kill\n", "  kill:\n") == []  # sigint still kills
+    found = edited("killswitch", "  sigint:\n    role: kill\n", "  sigint:\n")
+    assert found == [("killswitch.yaml", "missing-role")]
+
+
+def test_safety_when_position_does_not_require_breakers_then_missing_requires(edited) -> None:  # type: ignore[no-untyped-def]
+    edited("position", "and state.breakers.entries_allowed\n", "\n")
+    found = edited("position", "requires: [session, breakers, killswitch]",
+                   "requires: [session, killswitch]")
+    assert found == [("position.yaml", "missing-requires")]
