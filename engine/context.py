@@ -166,8 +166,9 @@ class _ChangeWindow:
             history.popleft()
         then_ts, then = history[0]
         if then_ts > cutoff:
-            return Missing(f"{self._label}: less than {self._window_ns // _NS_PER_MINUTE} minutes "
-                           "of history")
+            return Missing(
+                f"{self._label}: less than {self._window_ns // _NS_PER_MINUTE} minutes of history"
+            )
         return value - then
 
 
@@ -222,8 +223,13 @@ class LiveContext:
         names = (*BAR_FIELDS, *self._aliases[timeframe], *indicator_set.names)
         for name in names:
             v[prev + name] = v[head + name]
-        fields = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close,
-                  "volume": float(bar.volume)}
+        fields = {
+            "open": bar.open,
+            "high": bar.high,
+            "low": bar.low,
+            "close": bar.close,
+            "volume": float(bar.volume),
+        }
         for name, value in fields.items():
             v[head + name] = value
         for name, field_name in self._aliases[timeframe].items():

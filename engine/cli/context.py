@@ -23,8 +23,12 @@ def run(args: argparse.Namespace) -> int:
     vocab = spec.vocabulary
     if args.json:
         rows = {
-            name: {"type": str(info.type), "unit": info.unit, "doc": info.doc,
-                   **({"choices": list(info.choices)} if info.choices else {})}
+            name: {
+                "type": str(info.type),
+                "unit": info.unit,
+                "doc": info.doc,
+                **({"choices": list(info.choices)} if info.choices else {}),
+            }
             for name, info in vocab.items()
         }
         print(json.dumps(rows, indent=2))

@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _files(paths: list[str]) -> list[tuple[Path, str]]:
-    from engine.errors import SpecError
     from engine.diagnostics import Diagnostic
+    from engine.errors import SpecError
 
     out: list[tuple[Path, str]] = []
     for raw in paths:

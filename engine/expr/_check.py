@@ -274,7 +274,7 @@ class _Checker:
     ) -> tuple[tuple[ast.expr, ValueType], tuple[ast.expr, ValueType]]:
         (lo, ln, lt), (ro, rn, rt) = left, right
         # A string literal beside a time, a date or a name with fixed choices takes its type.
-        for (o, n, t), (oo, on, ot) in ((left, right), (right, left)):
+        for (o, n, t), (_, on, ot) in ((left, right), (right, left)):
             if t is S and isinstance(n, ast.Constant) and ot in (T, D, S):
                 n2 = self._literal_for(o, n.value, ot, on)
                 if (o, n, t) == left:
@@ -300,9 +300,7 @@ class _Checker:
             )
         return (ln, lt), (rn, rt)
 
-    def _literal_for(
-        self, node: ast.expr, text: str, typ: ValueType, other: ast.expr
-    ) -> ast.expr:
+    def _literal_for(self, node: ast.expr, text: str, typ: ValueType, other: ast.expr) -> ast.expr:
         if typ is T:
             try:
                 value: Any = parse_clock_time(text)
@@ -369,9 +367,7 @@ class _Checker:
             return ast.Constant(value=0), A
         n = len(node.args)
         if n < info.min_args or (info.max_args is not None and n > info.max_args):
-            self.problem(
-                node, "bad-call", f"{info.signature} was called with {n} argument(s)"
-            )
+            self.problem(node, "bad-call", f"{info.signature} was called with {n} argument(s)")
         args = []
         for arg in node.args:
             new, typ = self.visit(arg)

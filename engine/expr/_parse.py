@@ -72,7 +72,7 @@ class SourceText:
         return self.flat[start:end].strip()
 
 
-def _scan(text: str) -> Problem | None:
+def _scan(text: str) -> Problem | None:  # noqa: C901 - one small scanner, read top to bottom
     """Bracket depth and comments, outside string literals, before the parser sees it."""
     depth = 0
     quote = ""
@@ -105,7 +105,9 @@ def _scan(text: str) -> Problem | None:
         elif ch in ")]}":
             depth -= 1
             if depth < 0:
-                return Problem("syntax", f"syntax error: '{ch}' closes a bracket that was not opened", i)
+                return Problem(
+                    "syntax", f"syntax error: '{ch}' closes a bracket that was not opened", i
+                )
         i += 1
     if quote:
         return Problem("syntax", "syntax error: a string literal is not closed", len(text) - 1)
@@ -152,7 +154,10 @@ def parse_source(src: SourceText) -> tuple[ast.expr | None, Problem | None]:
         return None, Problem("too-complex", "the expression is too complex to parse")
     depth, size = _depth_and_size(tree)
     if depth > MAX_DEPTH + 2:
-        return None, Problem("too-deep", f"the expression nests operators deeper than {MAX_DEPTH} levels; split it up")
+        return None, Problem(
+            "too-deep",
+            f"the expression nests operators deeper than {MAX_DEPTH} levels; split it up",
+        )
     if size > MAX_NODES:
         return None, Problem(
             "too-complex", f"the expression has more than {MAX_NODES} parts; split it into rules"

@@ -87,9 +87,7 @@ def _describe(node: TraceNode) -> str:
     else:
         head = f"{mark} {node.text}"
     if node.kind == "compare":
-        values = " ".join(
-            f"{k}={format_value(v)}" for k, v in _leaf_reads(node).items()
-        )
+        values = " ".join(f"{k}={format_value(v)}" for k, v in _leaf_reads(node).items())
         if values:
             head += f"   [{values}]"
         if node.margin is not None:

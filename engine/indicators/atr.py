@@ -12,12 +12,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from engine.indicators._recurrence import linear_recurrence, sequential_sum
-from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+from engine.indicators.base import FloatArray, ReadSide, as_series, check_period, nan_array
 
 __all__ = ["Atr", "atr", "true_range"]
 
 
-class Atr:
+class Atr(ReadSide):
     """Streaming ATR: ``update(high, low, close)``; the first value after ``period + 1`` bars."""
 
     __slots__ = ("_atr", "_count", "_n1", "_period", "_prev_close", "_value")
@@ -58,24 +58,8 @@ class Atr:
                 self._value = self._atr
 
     @property
-    def value(self) -> float | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
     def warmup(self) -> int:
         return self._period + 1
-
-    @property
-    def period(self) -> int:
-        return self._period
 
 
 def true_range(highs: FloatArray, lows: FloatArray, closes: FloatArray) -> FloatArray:

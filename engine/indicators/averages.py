@@ -15,12 +15,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from engine.indicators._recurrence import linear_recurrence, sequential_sum
-from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+from engine.indicators.base import FloatArray, ReadSide, as_series, check_period, nan_array
 
 __all__ = ["Ema", "Sma", "ema", "sma"]
 
 
-class Sma:
+class Sma(ReadSide):
     """Streaming simple moving average: ``update(x)``; first value after ``period`` bars."""
 
     __slots__ = ("_count", "_period", "_pos", "_ring", "_total", "_value")
@@ -49,28 +49,8 @@ class Sma:
         if self._count >= self._period:
             self._value = (total - old) / self._period
 
-    @property
-    def value(self) -> float | None:
-        return self._value
 
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def warmup(self) -> int:
-        return self._period
-
-    @property
-    def period(self) -> int:
-        return self._period
-
-
-class Ema:
+class Ema(ReadSide):
     """Streaming exponential moving average, seeded with the SMA of the first ``period``."""
 
     __slots__ = ("_count", "_k", "_period", "_seed", "_value")
@@ -95,26 +75,6 @@ class Ema:
         self._count += 1
         if self._count == self._period:
             self._value = self._seed / self._period
-
-    @property
-    def value(self) -> float | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def warmup(self) -> int:
-        return self._period
-
-    @property
-    def period(self) -> int:
-        return self._period
 
 
 def sma(values: ArrayLike, period: int) -> FloatArray:

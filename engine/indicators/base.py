@@ -109,3 +109,36 @@ def as_series(values: ArrayLike, label: str, length: int | None = None) -> Float
 def nan_array(length: int) -> FloatArray:
     """An array of NaN: the batch form's "not ready" for every position."""
     return np.full(length, np.nan, dtype=np.float64)
+
+
+class ReadSide:
+    """The read side every single-output streaming indicator shares.
+
+    Subclasses keep ``_value`` (``None`` while warming up), ``_count`` and ``_period`` in
+    their own slots; ``warmup`` defaults to the period and is overridden where it differs.
+    """
+
+    __slots__ = ()
+    _value: float | None
+    _count: int
+    _period: int
+
+    @property
+    def value(self) -> float | None:
+        return self._value
+
+    @property
+    def ready(self) -> bool:
+        return self._value is not None
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def warmup(self) -> int:
+        return self._period
+
+    @property
+    def period(self) -> int:
+        return self._period

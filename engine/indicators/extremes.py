@@ -15,12 +15,12 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+from engine.indicators.base import FloatArray, ReadSide, as_series, check_period, nan_array
 
 __all__ = ["Highest", "Lowest", "highest", "lowest"]
 
 
-class _WindowExtreme:
+class _WindowExtreme(ReadSide):
     __slots__ = ("_count", "_marks", "_period", "_value", "_values")
 
     _name = "window extreme"
@@ -34,26 +34,6 @@ class _WindowExtreme:
         self._values: deque[float] = deque()  # their values, monotonic
         self._count = 0
         self._value: float | None = None
-
-    @property
-    def value(self) -> float | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def warmup(self) -> int:
-        return self._period
-
-    @property
-    def period(self) -> int:
-        return self._period
 
 
 class Highest(_WindowExtreme):

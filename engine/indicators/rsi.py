@@ -13,12 +13,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from engine.indicators._recurrence import linear_recurrence, sequential_sum
-from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+from engine.indicators.base import FloatArray, ReadSide, as_series, check_period, nan_array
 
 __all__ = ["Rsi", "rsi"]
 
 
-class Rsi:
+class Rsi(ReadSide):
     """Streaming RSI: ``update(x)``; the first value after ``period + 1`` bars."""
 
     __slots__ = ("_count", "_gain", "_loss", "_n1", "_period", "_prev", "_value")
@@ -69,24 +69,8 @@ class Rsi:
         self._value = 100.0 * (gain / total) if total != 0.0 else 0.0
 
     @property
-    def value(self) -> float | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
     def warmup(self) -> int:
         return self._period + 1
-
-    @property
-    def period(self) -> int:
-        return self._period
 
 
 def rsi(values: ArrayLike, period: int) -> FloatArray:

@@ -143,6 +143,7 @@ KNOWN_INDICATORS: dict[str, IndicatorInfo] = {
     )
 }
 
+
 def _any_case(words: list[str] | tuple[str, ...]) -> str:
     """``adx|atr`` as ``[aA][dD][xX]|[aA][tT][rR]``: ECMA-262 (JSON Schema) has no (?i)."""
     return "|".join(

@@ -83,7 +83,9 @@ def _field(path: Path_) -> str:
     return f"'{path[-1]}'"
 
 
-def _errors_for(error: Any, source: SourceMap, where: Callable[[Path_], str]) -> Iterable[Diagnostic]:
+def _errors_for(
+    error: Any, source: SourceMap, where: Callable[[Path_], str]
+) -> Iterable[Diagnostic]:
     path: Path_ = tuple(error.absolute_path)
     kind = error.validator
     at = where(path)
@@ -96,9 +98,16 @@ def _errors_for(error: Any, source: SourceMap, where: Callable[[Path_], str]) ->
             if key in known or any(re.search(p, key) for p in patterns):
                 continue
             near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-            hint = f"did you mean '{near[0]}'?" if near else f"known keys: {', '.join(sorted(known))}"
+            hint = (
+                f"did you mean '{near[0]}'?" if near else f"known keys: {', '.join(sorted(known))}"
+            )
             yield source.diagnostic(
-                (*path, key), "unknown-key", f"unknown key '{key}'", where=at, hint=hint, on_key=True
+                (*path, key),
+                "unknown-key",
+                f"unknown key '{key}'",
+                where=at,
+                hint=hint,
+                on_key=True,
             )
         return
     if kind == "required":

@@ -8,7 +8,6 @@ expression errors can point into the user's file: line, column, the line's text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,5 +282,3 @@ def load_yaml_file(path: str | Path, display: str | None = None) -> YamlDocument
             [Diagnostic(name, line, 1, "encoding", "the file is not valid UTF-8 text")]
         ) from None
     return load_yaml(text.lstrip("\ufeff"), name)
-
-

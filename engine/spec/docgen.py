@@ -38,7 +38,10 @@ def _rule(trigger: str) -> str:
 #: code -> (what it means, an example rule file that produces it)
 ERROR_CODES: dict[str, tuple[str, str]] = {
     "yaml-syntax": ("the file is not valid YAML", "name: example\nunderlyings: [NIFTY\n"),
-    "tab": ("a tab in indentation (YAML indents with spaces)", "name: x\ndirection:\n\tCE: vix < 30\n"),
+    "tab": (
+        "a tab in indentation (YAML indents with spaces)",
+        "name: x\ndirection:\n\tCE: vix < 30\n",
+    ),
     "duplicate-key": (
         "a key appears twice in one mapping; YAML would silently keep the last",
         _rule("vix < 20").replace("underlyings: [NIFTY]", "underlyings: [NIFTY]\nname: again"),
@@ -78,7 +81,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     ),
     "syntax": ("the expression is not valid syntax", _rule("vix < ")),
     "too-long": ("the expression is longer than the limit", _rule("vix < 1" + " " * 4000)),
-    "too-deep": ("brackets or operators nested past the limit", _rule("(" * 41 + "vix" + ")" * 41 + " < 1")),
+    "too-deep": (
+        "brackets or operators nested past the limit",
+        _rule("(" * 41 + "vix" + ")" * 41 + " < 1"),
+    ),
     "too-complex": ("more parts than the limit", _rule(" and ".join(["vix < 1"] * 140))),
     "unknown-name": ("a name that is not in the vocabulary", _rule("vixx < 20")),
     "namespace-as-value": ("a namespace used as a value", _rule("daily > 20")),
@@ -89,13 +95,19 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     ),
     "not-allowed": ("syntax the language leaves out", _rule("daily['adx'] > 25")),
     "unknown-function": ("a call to a function not in the list", _rule("sqrt(vix) > 4")),
-    "bad-call": ("a listed function called with the wrong number of arguments", _rule("abs(vix, 1) > 4")),
+    "bad-call": (
+        "a listed function called with the wrong number of arguments",
+        _rule("abs(vix, 1) > 4"),
+    ),
     "type-mismatch": ("values of different types compared or combined", _rule("time > 1030")),
     "bad-time": ("a time literal that is not 'HH:MM' or 'HH:MM:SS'", _rule("time > '10.30'")),
     "bad-date": ("a date literal that is not 'YYYY-MM-DD'", _rule("date == '07-01-2025'")),
     "bad-choice": ("a string a name can never equal", _rule("position.side == 'CALL'")),
     "power-too-large": ("a constant power past the bound", _rule("vix < 10 ** 100")),
-    "string-too-long": ("a string literal past the limit", _rule("position.side == '" + "x" * 201 + "'")),
+    "string-too-long": (
+        "a string literal past the limit",
+        _rule("position.side == '" + "x" * 201 + "'"),
+    ),
 }
 
 
@@ -205,7 +217,8 @@ SECTIONS: dict[str, Callable[[], str]] = {
 }
 
 _MARKER = re.compile(
-    r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",
+    r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)"
+    r"(<!-- END GENERATED: (?P=name) -->)",
     re.DOTALL,
 )
 

@@ -82,7 +82,11 @@ def _where(data: Any) -> Callable[[Path_], str]:
         if len(path) >= 2 and path[0] in _SECTIONS and isinstance(path[1], int):
             items = data.get(path[0]) if isinstance(data, dict) else None
             name = ""
-            if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
+            if (
+                isinstance(items, list)
+                and path[1] < len(items)
+                and isinstance(items[path[1]], dict)
+            ):
                 raw = items[path[1]].get("name")
                 name = f" '{raw}'" if isinstance(raw, str) else ""
             return f"{path[0]}[{path[1]}]{name}"
@@ -248,21 +252,29 @@ def _build(checker: _RuleChecker, compiled: dict[Path_, Expr]) -> RuleSpec:
         name=data["name"],
         underlyings=tuple(data["underlyings"]),
         indicators={tf: dict(v or {}) for tf, v in (data.get("indicators") or {}).items()},
-        direction={side: Condition(side, compiled[("direction", side)]) for side in data["direction"]},
+        direction={
+            side: Condition(side, compiled[("direction", side)]) for side in data["direction"]
+        },
         filters=tuple(
             Condition(it["name"], compiled[("filters", i, "when")], it.get("description", ""))
             for i, it in items["filters"]
         ),
         triggers=tuple(
-            Trigger(it["name"], it["side"], compiled[("triggers", i, "when")],
-                    it.get("description", ""))
+            Trigger(
+                it["name"], it["side"], compiled[("triggers", i, "when")], it.get("description", "")
+            )
             for i, it in items["triggers"]
         ),
         exits=tuple(
             sorted(
                 (
-                    ExitRule(it["name"], it["priority"], compiled[("exits", i, "when")],
-                             it.get("action", "exit"), it.get("description", ""))
+                    ExitRule(
+                        it["name"],
+                        it["priority"],
+                        compiled[("exits", i, "when")],
+                        it.get("action", "exit"),
+                        it.get("description", ""),
+                    )
                     for i, it in items["exits"]
                 ),
                 key=lambda e: e.priority,

@@ -62,8 +62,10 @@ def test_validate_when_shipped_files_then_ok_and_exit_zero() -> None:
 
 def test_validate_when_file_broken_then_exit_two_and_located_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    text = (REPO / "rules" / "adx.yaml").read_text().replace(
-        "position.pnl_pct >= params.target_pct", "positon.pnl_pct >= params.target_pct"
+    text = (
+        (REPO / "rules" / "adx.yaml")
+        .read_text()
+        .replace("position.pnl_pct >= params.target_pct", "positon.pnl_pct >= params.target_pct")
     )
     bad.write_text(text)
     result = run("validate", str(bad))
@@ -86,8 +88,16 @@ def test_validate_when_path_missing_then_exit_two_without_traceback() -> None:
 def test_context_when_rule_file_then_lists_declared_and_runtime_names(capsys) -> None:
     assert main(["context", str(REPO / "rules" / "adx.yaml"), "--json"]) == 0
     names = json.loads(capsys.readouterr().out)
-    for expected in ("daily.adx", "h1.prev.plus_di", "m5.ema9", "m1.close", "vix", "time",
-                     "params.adx_min", "position.pnl_pct"):
+    for expected in (
+        "daily.adx",
+        "h1.prev.plus_di",
+        "m5.ema9",
+        "m1.close",
+        "vix",
+        "time",
+        "params.adx_min",
+        "position.pnl_pct",
+    ):
         assert expected in names
     assert "m15.close" not in names  # m15 is not declared in adx.yaml
     assert names["time"]["type"] == "time"

@@ -86,9 +86,7 @@ def _bool_expr(with_time: bool) -> st.SearchStrategy[str]:
     return st.recursive(st.one_of(*leaves), extend, max_leaves=5)
 
 
-number_values = st.one_of(
-    numbers, st.just(Missing("warming up")), st.just(Missing("no position"))
-)
+number_values = st.one_of(numbers, st.just(Missing("warming up")), st.just(Missing("no position")))
 contexts = st.fixed_dictionaries(
     {
         **{n: number_values for n in NUMBER_NAMES},

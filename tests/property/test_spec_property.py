@@ -29,7 +29,9 @@ def load(text: str) -> None:
 
 
 @SETTINGS
-@given(st.text(alphabet=st.sampled_from(list("ab:-[]{}\"' \n\t#|>&*!%@`,?0123456789")), max_size=200))
+@given(
+    st.text(alphabet=st.sampled_from(list("ab:-[]{}\"' \n\t#|>&*!%@`,?0123456789")), max_size=200)
+)
 def test_loader_when_random_yaml_like_text_then_spec_or_spec_error(text: str) -> None:
     load(text)
 

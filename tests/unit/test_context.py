@@ -23,13 +23,22 @@ def daily_bars(market_dir: Path, limit: int = 400) -> list[Bar]:
         for row in list(csv.DictReader(f))[:limit]:
             d = date.fromisoformat(row["date"])
             ts = to_ns(datetime(d.year, d.month, d.day, tzinfo=IST))
-            out.append(Bar("NIFTY", Timeframe.D1, ts, float(row["open"]), float(row["high"]),
-                           float(row["low"]), float(row["close"]), 0))
+            out.append(
+                Bar(
+                    "NIFTY",
+                    Timeframe.D1,
+                    ts,
+                    float(row["open"]),
+                    float(row["high"]),
+                    float(row["low"]),
+                    float(row["close"]),
+                    0,
+                )
+            )
     return out
 
 
-INDICATORS = {"daily": {"adx": "adx(14)", "plus_di": "plus_di(14)", "rsi": "rsi(14)",
-                        "hi": "high"}}
+INDICATORS = {"daily": {"adx": "adx(14)", "plus_di": "plus_di(14)", "rsi": "rsi(14)", "hi": "high"}}
 
 
 def make_context() -> LiveContext:

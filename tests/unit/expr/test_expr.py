@@ -24,8 +24,15 @@ def test_evaluate_when_five_clause_rule_then_matches_python(vocab, context) -> N
     assert e.evaluate(context) is False  # vix 31.4
     context["vix"] = 20
     assert e.evaluate(context) is True
-    assert e.names == {"daily.adx", "daily.plus_di", "daily.minus_di", "h1.adx", "h1.plus_di",
-                       "h1.minus_di", "vix"}
+    assert e.names == {
+        "daily.adx",
+        "daily.plus_di",
+        "daily.minus_di",
+        "h1.adx",
+        "h1.plus_di",
+        "h1.minus_di",
+        "vix",
+    }
 
 
 def test_evaluate_when_int_and_float_mixed_then_compares_numerically(vocab, context) -> None:
@@ -150,7 +157,8 @@ def test_compile_when_two_unknown_names_then_reports_both(vocab) -> None:
     with pytest.raises(ExprError) as info:
         compile_expr("vixx > 1 and daily.adxx > 2", vocab)
     assert [(d.code, d.col) for d in info.value.diagnostics] == [
-        ("unknown-name", 1), ("unknown-name", 14)
+        ("unknown-name", 1),
+        ("unknown-name", 14),
     ]
 
 

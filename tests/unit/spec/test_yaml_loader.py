@@ -26,7 +26,10 @@ def test_locator_when_folded_block_then_maps_second_line() -> None:
 
 def test_load_when_duplicate_keys_nested_then_each_reported_with_first_line() -> None:
     doc = load_yaml("a:\n  b: 1\n  b: 2\nc: 1\nc: 2\n", "f.yaml")
-    assert [(d.line, d.code) for d in doc.diagnostics] == [(3, "duplicate-key"), (5, "duplicate-key")]
+    assert [(d.line, d.code) for d in doc.diagnostics] == [
+        (3, "duplicate-key"),
+        (5, "duplicate-key"),
+    ]
     assert doc.data == {"a": {"b": 2}, "c": 2}
 
 
