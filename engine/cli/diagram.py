@@ -17,16 +17,24 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="a machine file, or a folder of machine files")
-    parser.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid",
-                        help="mermaid and dot are text; svg needs Graphviz's dot program "
-                        "(default mermaid)")
-    parser.add_argument("--out", metavar="PATH",
-                        help="output file, or folder (one file per machine); a folder is "
-                        "required for a folder of machines (default: standard output for "
-                        "one file)")
-    parser.add_argument("--journal", metavar="FILE",
-                        help="a journal (JSON lines): highlight the path taken and the "
-                        "current state")
+    parser.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg"),
+        default="mermaid",
+        help="mermaid and dot are text; svg needs Graphviz's dot program (default mermaid)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="PATH",
+        help="output file, or folder (one file per machine); a folder is "
+        "required for a folder of machines (default: standard output for "
+        "one file)",
+    )
+    parser.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="a journal (JSON lines): highlight the path taken and the current state",
+    )
 
 
 def _machine_files(folder: Path) -> list[Path]:

@@ -13,11 +13,18 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--confirm", action="store_true",
-                        help="required: you mean it (cancel all orders, flatten, halt)")
+    parser.add_argument(
+        "--confirm",
+        action="store_true",
+        help="required: you mean it (cancel all orders, flatten, halt)",
+    )
     parser.add_argument("--reason", default="", help="why, for the journal and the operator")
-    parser.add_argument("--workdir", default=".", metavar="DIR",
-                        help="the engine's working folder (default: the current folder)")
+    parser.add_argument(
+        "--workdir",
+        default=".",
+        metavar="DIR",
+        help="the engine's working folder (default: the current folder)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,11 +41,15 @@ def run(args: argparse.Namespace) -> int:
     target = folder / STOP_FILE
     if target.exists():
         first = read_request(target)
-        print(f"kill switch already requested by {first.requested_by} at {first.requested_at} "
-              f"({target}); the request stands")
+        print(
+            f"kill switch already requested by {first.requested_by} at {first.requested_at} "
+            f"({target}); the request stands"
+        )
         return 0
     path, request = write_request(folder, STOP_FILE, args.reason)
     print(f"kill switch requested at {request.requested_at} by {request.requested_by}: {path}")
-    print("a running engine cancels all orders, flattens and halts within a tick; "
-          "to trade again later: engine resume --confirm-safe --reason TEXT")
+    print(
+        "a running engine cancels all orders, flattens and halts within a tick; "
+        "to trade again later: engine resume --confirm-safe --reason TEXT"
+    )
     return 0

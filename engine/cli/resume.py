@@ -13,19 +13,32 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--confirm-safe", action="store_true",
-                        help="required: you checked the account is flat and safe to trade")
+    parser.add_argument(
+        "--confirm-safe",
+        action="store_true",
+        help="required: you checked the account is flat and safe to trade",
+    )
     parser.add_argument("--reason", default="", help="required: why trading may resume")
-    parser.add_argument("--workdir", default=".", metavar="DIR",
-                        help="the engine's working folder (default: the current folder)")
+    parser.add_argument(
+        "--workdir",
+        default=".",
+        metavar="DIR",
+        help="the engine's working folder (default: the current folder)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from engine.errors import UserInputError
     from engine.machines.control import RESUME_FILE, STOP_FILE, read_request, write_request
 
-    missing = [flag for flag, given in (("--confirm-safe", args.confirm_safe),
-                                        ("--reason TEXT", bool(args.reason.strip()))) if not given]
+    missing = [
+        flag
+        for flag, given in (
+            ("--confirm-safe", args.confirm_safe),
+            ("--reason TEXT", bool(args.reason.strip())),
+        )
+        if not given
+    ]
     if missing:
         raise UserInputError(
             f"resume needs {' and '.join(missing)}: confirm you checked the account is flat "
@@ -42,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         )
     path, request = write_request(folder, RESUME_FILE, args.reason.strip(), confirm_safe=True)
     print(f"resume requested at {request.requested_at} by {request.requested_by}: {path}")
-    print("the kill switch resumes only from halted, after reconciliation confirms a flat "
-          "book, at half size and one position for the first hour")
+    print(
+        "the kill switch resumes only from halted, after reconciliation confirms a flat "
+        "book, at half size and one position for the first hour"
+    )
     return 0

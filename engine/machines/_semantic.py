@@ -9,31 +9,26 @@ actions). Guard errors point at the line and column inside the YAML string.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from engine.diagnostics import Diagnostic
 from engine.errors import ExprError
 from engine.expr import Expr, NameInfo, Origin, ValueType, Vocabulary, compile_expr
+from engine.machines._names import NAME, near
+from engine.machines._transition import TransitionBuilder
 from engine.machines.actions import ActionCall, parse_action
 from engine.machines.spec import TICK, Invariant, Param, StateSpec, TransitionSpec, TriggerSpec
-from engine.machines.timing import ClockTime, Duration, parse_clock_spec, parse_duration
+from engine.machines.timing import parse_clock_spec, parse_duration
 from engine.machines.vocabulary import PeerInfo, machine_vocabulary
 from engine.spec._yaml import Path_, SourceMap
 
 __all__ = ["SemanticBuild"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _VALUE_TYPES = {"number": ValueType.NUMBER, "string": ValueType.STRING, "bool": ValueType.BOOL}
 
 PeerLoader = Callable[[str], "PeerInfo | str"]
-
-
-def _near(word: str, pool: Iterable[str]) -> str:
-    match = difflib.get_close_matches(word, sorted(pool), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else ""
 
 
 class SemanticBuild:
@@ -54,13 +49,25 @@ class SemanticBuild:
         self.vocabulary = Vocabulary({})
 
     # -- reporting -------------------------------------------------------------------
-    def error(self, path: Path_, code: str, message: str, *, where: str = "", hint: str = "",
-              on_key: bool = False, severity: str = "error") -> None:
+    def error(
+        self,
+        path: Path_,
+        code: str,
+        message: str,
+        *,
+        where: str = "",
+        hint: str = "",
+        on_key: bool = False,
+        severity: str = "error",
+    ) -> None:
         d = self.source.diagnostic(path, code, message, where=where, hint=hint, on_key=on_key)
-        self.diagnostics.append(d if severity == "error" else dataclasses.replace(d, severity=severity))
+        self.diagnostics.append(
+            d if severity == "error" else dataclasses.replace(d, severity=severity)
+        )
 
-    def _at_text(self, path: Path_, needle: str, code: str, message: str, where: str,
-                 hint: str = "") -> None:
+    def _at_text(
+        self, path: Path_, needle: str, code: str, message: str, where: str, hint: str = ""
+    ) -> None:
         """A diagnostic pointing at ``needle`` inside the string at ``path``."""
         text = self.source.scalars[path].value if path in self.source.scalars else ""
         offset = text.find(needle)
@@ -70,8 +77,11 @@ class SemanticBuild:
         line0 = text.count("\n", 0, offset)
         col0 = offset - (text.rfind("\n", 0, offset) + 1)
         line, col, line_text = self.source.locator(path)(line0, col0)
-        self.diagnostics.append(Diagnostic(self.source.file, line, col, code, message, where,
-                                           hint, line_text, len(needle)))
+        self.diagnostics.append(
+            Diagnostic(
+                self.source.file, line, col, code, message, where, hint, line_text, len(needle)
+            )
+        )
 
     def compile(self, text: str, path: Path_, where: str) -> Expr | None:
         origin = Origin(self.source.file, where, self.source.locator(path))
@@ -102,15 +112,24 @@ class SemanticBuild:
         sections = {"states": "state", "triggers": "trigger", "params": "parameter"}
         for key, word in sections.items():
             for name in self.data.get(key) or {}:
-                if not _NAME.match(name):
-                    self.error((key, name), "bad-name", f"{word} name '{name}' is not allowed",
-                               hint="use lowercase letters, digits and '_', starting with a "
-                               "letter (at most 40 characters)", on_key=True)
+                if not NAME.match(name):
+                    self.error(
+                        (key, name),
+                        "bad-name",
+                        f"{word} name '{name}' is not allowed",
+                        hint="use lowercase letters, digits and '_', starting with a "
+                        "letter (at most 40 characters)",
+                        on_key=True,
+                    )
         if TICK in (self.data.get("triggers") or {}):
-            self.error(("triggers", TICK), "reserved-trigger",
-                       "'tick' is the engine clock's trigger and cannot be declared",
-                       hint="remove it; transitions may use trigger: tick without declaring it",
-                       on_key=True)
+            self.error(
+                ("triggers", TICK),
+                "reserved-trigger",
+                "'tick' is the engine clock's trigger and cannot be declared",
+                where="triggers.tick",
+                hint="remove it; transitions may use trigger: tick without declaring it",
+                on_key=True,
+            )
 
     def _build_params(self) -> None:
         for name, value in (self.data.get("params") or {}).items():
@@ -128,22 +147,35 @@ class SemanticBuild:
 
     def _add_event_value(self, trigger: str, name: str, decl: dict[str, Any]) -> None:
         path: Path_ = ("triggers", trigger, "values", name)
-        if not _NAME.match(name):
-            self.error(path, "bad-name", f"event value name '{name}' is not allowed",
-                       where=f"triggers.{trigger}", on_key=True,
-                       hint="use lowercase letters, digits and '_', starting with a letter")
+        if not NAME.match(name):
+            self.error(
+                path,
+                "bad-name",
+                f"event value name '{name}' is not allowed",
+                where=f"triggers.{trigger}",
+                on_key=True,
+                hint="use lowercase letters, digits and '_', starting with a letter",
+            )
             return
         choices = tuple(decl.get("choices") or ())
         if choices and decl["type"] != "string":
-            self.error((*path, "choices"), "bad-value", "only string values can have choices",
-                       where=f"triggers.{trigger}")
+            self.error(
+                (*path, "choices"),
+                "bad-value",
+                "only string values can have choices",
+                where=f"triggers.{trigger}",
+            )
         info = NameInfo(_VALUE_TYPES[decl["type"]], decl.get("doc", ""), choices)
         known = self.events.get(name)
         if known is not None and (known.type, known.choices) != (info.type, info.choices):
-            self.error(path, "conflicting-event-value",
-                       f"event value '{name}' is declared differently by two triggers",
-                       where=f"triggers.{trigger}", on_key=True,
-                       hint="event.NAME has one type and one set of choices in a machine")
+            self.error(
+                path,
+                "conflicting-event-value",
+                f"event value '{name}' is declared differently by two triggers",
+                where=f"triggers.{trigger}",
+                on_key=True,
+                hint="event.NAME has one type and one set of choices in a machine",
+            )
             return
         self.events[name] = info
 
@@ -158,8 +190,12 @@ class SemanticBuild:
         )
         for i, other in enumerate(self.data.get("requires") or ()):
             if other == self.name:
-                self.error(("requires", i), "bad-requires", "a machine cannot require itself",
-                           where="requires")
+                self.error(
+                    ("requires", i),
+                    "bad-requires",
+                    "a machine cannot require itself",
+                    where="requires",
+                )
                 continue
             found = self.load_peer(other)
             if isinstance(found, str):
@@ -188,9 +224,11 @@ class SemanticBuild:
     def _invariants(self, raw: Any, path: Path_, where: str) -> tuple[Invariant, ...]:
         if raw is None:
             return ()
-        items = [(raw, path)] if isinstance(raw, str) else [
-            (text, (*path, i)) for i, text in enumerate(raw)
-        ]
+        items = (
+            [(raw, path)]
+            if isinstance(raw, str)
+            else [(text, (*path, i)) for i, text in enumerate(raw)]
+        )
         out = []
         for text, p in items:
             expr = self.compile(text, p, where)
@@ -198,9 +236,14 @@ class SemanticBuild:
                 continue
             events = sorted(n for n in expr.names if n.startswith("event."))
             if events:
-                self._at_text(p, events[0], "event-in-invariant",
-                              f"an invariant cannot read {events[0]}: it is checked between "
-                              "events, not for one", where)
+                self._at_text(
+                    p,
+                    events[0],
+                    "event-in-invariant",
+                    f"an invariant cannot read {events[0]}: it is checked between "
+                    "events, not for one",
+                    where,
+                )
                 continue
             out.append(Invariant(text, expr, p))
         return tuple(out)
@@ -213,8 +256,14 @@ class SemanticBuild:
             if call is None:
                 code = "unknown-action" if problem.startswith("unknown action") else "bad-action"
                 on_key = isinstance(item, dict)
-                self.error((*path, i, next(iter(item))) if on_key and item else (*path, i), code,
-                           problem, where=where, hint=hint, on_key=on_key)
+                self.error(
+                    (*path, i, next(iter(item))) if on_key and item else (*path, i),
+                    code,
+                    problem,
+                    where=where,
+                    hint=hint,
+                    on_key=on_key,
+                )
             else:
                 out.append(call)
         return tuple(out)
@@ -222,24 +271,38 @@ class SemanticBuild:
     def _check_ignore(self, names: list[str], path: Path_, where: str) -> None:
         for i, trigger in enumerate(names or ()):
             if trigger != TICK and trigger not in (self.data.get("triggers") or {}):
-                self.error((*path, i), "unknown-trigger",
-                           f"'{trigger}' is not a declared trigger", where=where,
-                           hint=_near(trigger, self.data.get("triggers") or {})
-                           or "declare it under triggers:")
+                self.error(
+                    (*path, i),
+                    "unknown-trigger",
+                    f"'{trigger}' is not a declared trigger",
+                    where=where,
+                    hint=near(trigger, self.data.get("triggers") or {})
+                    or "declare it under triggers:",
+                )
 
     def _check_initial(self) -> None:
         initial = self.data["initial"]
         if initial not in self.states:
-            self.error(("initial",), "unknown-state", f"initial state '{initial}' is not declared",
-                       hint=_near(initial, self.states) or "declare it under states:")
+            self.error(
+                ("initial",),
+                "unknown-state",
+                f"initial state '{initial}' is not declared",
+                hint=near(initial, self.states) or "declare it under states:",
+            )
 
     def _check_unused_params(self) -> None:
         text = self.source.text
         for name in self.params:
-            if f"params.{name}" not in text:
-                self.error(("params", name), "unused-param", f"parameter '{name}' is never used",
-                           where=f"params.{name}", on_key=True, severity="warning",
-                           hint="use it as params." + name + " or remove it")
+            if not re.search(rf"params\.{name}\b", text):
+                self.error(
+                    ("params", name),
+                    "unused-param",
+                    f"parameter '{name}' is never used",
+                    where=f"params.{name}",
+                    on_key=True,
+                    severity="warning",
+                    hint="use it as params." + name + " or remove it",
+                )
 
     # -- transitions -----------------------------------------------------------------
     def _build_transitions(self) -> None:
@@ -247,132 +310,18 @@ class SemanticBuild:
         for i, raw in enumerate(self.data.get("transitions") or ()):
             where = f"transitions[{i}] '{raw['name']}'"
             if raw["name"] in seen:
-                self.error(("transitions", i, "name"), "duplicate-name",
-                           f"transition name '{raw['name']}' is already used by "
-                           f"transitions[{seen[raw['name']]}]", where=where,
-                           hint="transition names are unique: the journal refers to them")
+                self.error(
+                    ("transitions", i, "name"),
+                    "duplicate-name",
+                    f"transition name '{raw['name']}' is already used by "
+                    f"transitions[{seen[raw['name']]}]",
+                    where=where,
+                    hint="transition names are unique: the journal refers to them",
+                )
             seen.setdefault(raw["name"], i)
             built = TransitionBuilder(self, i, raw, where).build()
             if built is not None:
                 self.transitions.append(built)
-
-
-class TransitionBuilder:
-    """Checks and builds one transition entry."""
-
-    def __init__(self, owner: SemanticBuild, index: int, raw: dict[str, Any], where: str) -> None:
-        self.o = owner
-        self.i = index
-        self.raw = raw
-        self.where = where
-        self.path: Path_ = ("transitions", index)
-        self.ok = True
-
-    def err(self, key: str | tuple[Any, ...], code: str, message: str, hint: str = "") -> None:
-        sub = key if isinstance(key, tuple) else (key,)
-        self.o.error((*self.path, *sub), code, message, where=self.where, hint=hint)
-        self.ok = False
-
-    def build(self) -> TransitionSpec | None:
-        sources = self._sources()
-        dest = self._state(self.raw["dest"], "dest", "destination")
-        after, at = self._timing()
-        trigger = self._trigger("after" in self.raw or "at" in self.raw)
-        when = self._guard(trigger)
-        then = self.o._actions(self.raw.get("then"), (*self.path, "then"), self.where)
-        if not self.ok or dest is None or trigger is None:
-            return None
-        return TransitionSpec(
-            index=self.i, name=self.raw["name"], trigger=trigger, sources=sources, dest=dest,
-            when=when, after=after, at=at, then=then, priority=self.raw.get("priority"),
-            description=self.raw.get("description", ""), path=self.path,
-        )
-
-    def _state(self, name: str, key: str | tuple[Any, ...], word: str) -> str | None:
-        if name in self.o.states:
-            return name
-        self.err(key, "unknown-state", f"{word} state '{name}' is not declared",
-                 _near(name, self.o.states) or "declare it under states:")
-        return None
-
-    def _sources(self) -> tuple[str, ...]:
-        raw = self.raw["source"]
-        items = [(raw, "source")] if isinstance(raw, str) else [
-            (s, ("source", k)) for k, s in enumerate(raw)
-        ]
-        out = []
-        for name, key in items:
-            if self._state(name, key, "source") is None:
-                continue
-            if self.o.states[name].final:
-                self.err(key, "leaves-final", f"'{name}' is a final state; nothing can leave it",
-                         "remove the transition or make the state non-final")
-            out.append(name)
-        return tuple(out)
-
-    def _trigger(self, timed: bool) -> str | None:
-        trigger = self.raw.get("trigger")
-        if timed:
-            if trigger not in (None, TICK):
-                kind = "after" if "after" in self.raw else "at"
-                self.err("trigger", "timed-trigger",
-                         f"a transition with {kind}: runs on the clock's tick, not on "
-                         f"'{trigger}'", "remove the trigger: line")
-            return TICK
-        if trigger is None:
-            self.err("name", "missing-trigger",
-                     "the transition has no trigger:, after: or at:; nothing would fire it",
-                     "add trigger: NAME (a declared trigger or tick), after: 30m or at: '15:20'")
-            return None
-        return trigger
-
-    def _timing(self) -> tuple[Duration | None, ClockTime | None]:
-        if "after" in self.raw and "at" in self.raw:
-            self.err("at", "after-and-at", "a transition has either after: or at:, not both")
-            return None, None
-        after = self._param_or("after", parse_duration, "duration")
-        at = self._param_or("at", parse_clock_spec, "time")
-        return after, at  # type: ignore[return-value]
-
-    def _param_or(self, key: str, parse: Callable[[str], Any], kind: str) -> Any:
-        text = self.raw.get(key)
-        if text is None:
-            return None
-        if text.startswith("params."):
-            param = self.o.params.get(text[len("params."):])
-            if param is None:
-                self.err(key, "unknown-param", f"unknown parameter '{text}'",
-                         _near(text[len("params."):], self.o.params))
-                return None
-            found = param.duration if kind == "duration" else param.clock
-            if found is None:
-                self.err(key, "bad-value", f"parameter '{param.name}' is {param.value!r}, "
-                         f"not a {kind}")
-            return found
-        try:
-            return parse(text)
-        except ValueError as e:
-            self.err(key, "bad-duration" if kind == "duration" else "bad-time", str(e))
-            return None
-
-    def _guard(self, trigger: str | None) -> Expr | None:
-        text = self.raw.get("when")
-        if text is None:
-            return None
-        path = (*self.path, "when")
-        expr = self.o.compile(text, path, self.where)
-        if expr is None:
-            self.ok = False
-            return None
-        allowed = self.o.triggers[trigger].values if trigger in self.o.triggers else ()
-        for name in sorted(n for n in expr.names if n.startswith("event.")):
-            if name[len("event."):] not in allowed:
-                sent = ", ".join(f"event.{v}" for v in allowed) or "no values"
-                self.o._at_text(path, name, "event-not-sent",
-                                f"{name} is not sent with trigger '{trigger}'", self.where,
-                                f"'{trigger}' carries {sent}")
-                self.ok = False
-        return expr
 
 
 def _param(name: str, value: Any) -> Param:

@@ -84,8 +84,13 @@ ACTIONS: dict[str, ActionInfo] = {
             "exit_all",
             "Close every open position (protected limit orders) and cancel working entry orders.",
             (
-                ArgSpec("urgency", "choice", "normal: usual exit orders; immediate: cross the "
-                        "spread now", default="normal", choices=("normal", "immediate")),
+                ArgSpec(
+                    "urgency",
+                    "choice",
+                    "normal: usual exit orders; immediate: cross the spread now",
+                    default="normal",
+                    choices=("normal", "immediate"),
+                ),
                 _REASON,
             ),
             primary="urgency",
@@ -93,27 +98,60 @@ ACTIONS: dict[str, ActionInfo] = {
         ActionInfo(
             "cancel_orders",
             "Cancel working orders.",
-            (ArgSpec("scope", "choice", "which orders", default="all",
-                     choices=("all", "entries", "exits")),),
+            (
+                ArgSpec(
+                    "scope",
+                    "choice",
+                    "which orders",
+                    default="all",
+                    choices=("all", "entries", "exits"),
+                ),
+            ),
             primary="scope",
         ),
-        ActionInfo("pause_entries", "Stop evaluating entries (this machine's pause).", (_REASON,),
-                   primary="reason"),
+        ActionInfo(
+            "pause_entries",
+            "Stop evaluating entries (this machine's pause).",
+            (_REASON,),
+            primary="reason",
+        ),
         ActionInfo("resume_entries", "Lift this machine's pause on entries."),
-        ActionInfo("halt_day", "No new entries for the rest of the trading day.", (_REASON,),
-                   primary="reason"),
+        ActionInfo(
+            "halt_day",
+            "No new entries for the rest of the trading day.",
+            (_REASON,),
+            primary="reason",
+        ),
         ActionInfo(
             "set_size_factor",
             "Scale position sizes; the runtime sizes with the smallest factor any machine set.",
-            (ArgSpec("factor", "number", "fraction of the normal size", required=True,
-                     minimum=0, maximum=1, exclusive_minimum=True),),
+            (
+                ArgSpec(
+                    "factor",
+                    "number",
+                    "fraction of the normal size",
+                    required=True,
+                    minimum=0,
+                    maximum=1,
+                    exclusive_minimum=True,
+                ),
+            ),
             primary="factor",
         ),
         ActionInfo(
             "set_max_positions",
             "Cap the number of open positions (null: back to the strategy's own limit).",
-            (ArgSpec("count", "integer", "most positions open at once", required=True,
-                     minimum=0, maximum=100, nullable=True),),
+            (
+                ArgSpec(
+                    "count",
+                    "integer",
+                    "most positions open at once",
+                    required=True,
+                    minimum=0,
+                    maximum=100,
+                    nullable=True,
+                ),
+            ),
             primary="count",
         ),
         ActionInfo("close_weakest", "Close the open position with the worst unrealised P&L."),
@@ -122,8 +160,13 @@ ACTIONS: dict[str, ActionInfo] = {
             "Tell the operator (log, journal and any configured notifier).",
             (
                 ArgSpec("message", "string", "what to say", required=True),
-                ArgSpec("level", "choice", "how loud", default="warning",
-                        choices=("info", "warning", "critical")),
+                ArgSpec(
+                    "level",
+                    "choice",
+                    "how loud",
+                    default="warning",
+                    choices=("info", "warning", "critical"),
+                ),
             ),
             primary="message",
         ),
@@ -148,7 +191,9 @@ class ActionCall:
             spec = info.arg(key) if info is not None else None
             if spec is not None and value == spec.default and not spec.required:
                 continue
-            parts.append(repr(value) if info is not None and key == info.primary else f"{key}={value!r}")
+            parts.append(
+                repr(value) if info is not None and key == info.primary else f"{key}={value!r}"
+            )
         return f"{self.name}({', '.join(parts)})" if parts else self.name
 
 
@@ -177,8 +222,10 @@ def parse_action(raw: Any, params: Mapping[str, Any]) -> tuple[ActionCall | None
         else:
             given = {info.primary if info is not None else "value": value}
     else:
-        return None, "an action is a name or a mapping with one action name", (
-            "write 'exit_all' or 'set_size_factor: 0.25'"
+        return (
+            None,
+            "an action is a name or a mapping with one action name",
+            ("write 'exit_all' or 'set_size_factor: 0.25'"),
         )
     info = ACTIONS.get(name)
     if info is None:
@@ -206,8 +253,10 @@ def _bind(
     for spec in info.args:
         if spec.name not in args:
             if spec.required:
-                return None, f"action '{info.name}' needs its '{spec.name}'", (
-                    f"write '{info.name}: VALUE'"
+                return (
+                    None,
+                    f"action '{info.name}' needs its '{spec.name}'",
+                    (f"write '{info.name}: VALUE'"),
                 )
             args[spec.name] = spec.default
     return ActionCall(info.name, args), "", ""

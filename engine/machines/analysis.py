@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
-from engine.expr import FUNCTIONS, MISSING, OPERATORS, Expr, ValueType, Vocabulary
+from engine.expr import FUNCTIONS, MISSING, OPERATORS, Expr, Missing, ValueType, Vocabulary
 
 __all__ = ["MAX_TERMS", "Dnf", "Lit", "Opaque", "analyse", "conjoin", "holds", "negate", "witness"]
 
@@ -142,6 +142,8 @@ class _Normalizer:
         if lok and rok:
             result = bool(OPERATORS[_AST_OPS[op]](lv, rv))
             return _TRUE if result != neg else _FALSE
+        if (lok and type(lv) is Missing) or (rok and type(rv) is Missing):
+            return _FALSE if not neg else _TRUE  # a comparison with a missing value is false
         if isinstance(left, ast.Name) and rok:
             return [(Lit(left.id, op, rv, neg),)]
         if isinstance(right, ast.Name) and lok:
@@ -162,7 +164,7 @@ class _Normalizer:
             high = ">" if op == "<" else ">="
             pos = [(Lit(name, op, c), Lit(name, high, -c))]
         elif op == "==":
-            pos = [(Lit(name, "==", c),), (Lit(name, "==", -c),)]
+            pos = [(Lit(name, "==", c),), (Lit(name, "==", -c),)] if c >= 0 else []
         else:
             return [(Opaque(f"abs({name}) != {c!r}", neg),)]
         return negate(pos) if neg else pos
@@ -195,7 +197,11 @@ def negate(dnf: Dnf) -> Dnf:
     out: Dnf = list(_TRUE)
     for term in dnf:
         flipped = [
-            (Lit(x.name, x.op, x.value, not x.neg) if isinstance(x, Lit) else Opaque(x.text, not x.neg),)
+            (
+                Lit(x.name, x.op, x.value, not x.neg)
+                if isinstance(x, Lit)
+                else Opaque(x.text, not x.neg),
+            )
             for x in term
         ]
         out = _and(out, flipped if flipped else _FALSE)
@@ -331,6 +337,7 @@ def can_hold(dnf: Dnf, vocab: Mapping[str, Any]) -> bool:
 
 
 # -- witnesses -----------------------------------------------------------------------
+
 
 def _pick_number(intervals: Sequence[Interval]) -> float:
     lo, lo_c, hi, hi_c = intervals[0]

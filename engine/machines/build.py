@@ -21,7 +21,13 @@ from transitions import Machine
 
 from engine.machines.spec import MachineSpec, TransitionSpec
 
-__all__ = ["Condition", "build_machine", "machine_config", "ordered_transitions"]
+__all__ = [
+    "Condition",
+    "ReferenceBackend",
+    "build_machine",
+    "machine_config",
+    "ordered_transitions",
+]
 
 Condition = Callable[[], bool]
 
@@ -69,3 +75,33 @@ def build_machine(
             before=[on_taken(t)] if on_taken is not None else None,
         )
     return machine, model
+
+
+class ReferenceBackend:
+    """Steps through the ``transitions`` library's machine (the reference semantics)."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+        self.chosen: tuple[Any, ...] | None = None
+        rows = {
+            row[0].index: row for by in runner._table.values() for ts in by.values() for row in ts
+        }
+
+        def condition_for(t: TransitionSpec) -> Callable[[], bool]:
+            return lambda: runner._enabled(rows[t.index])
+
+        def on_taken(t: TransitionSpec) -> Callable[[], None]:
+            def record() -> None:
+                self.chosen = rows[t.index]
+
+            return record
+
+        self.machine, self.model = build_machine(
+            runner.spec, condition_for=condition_for, on_taken=on_taken, initial=runner.state
+        )
+
+    def fire(self, trigger: str) -> tuple[Any, ...] | None:
+        self.chosen = None
+        self.model.trigger(trigger)
+        assert self.chosen is None or self.model.state == self.chosen[0].dest
+        return self.chosen

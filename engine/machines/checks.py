@@ -29,8 +29,17 @@ from engine.spec._yaml import Path_
 __all__ = ["static_checks"]
 
 
-def _diag(spec: MachineSpec, path: Path_, code: str, message: str, *, where: str = "",
-          hint: str = "", on_key: bool = False, severity: str = "error") -> Diagnostic:
+def _diag(
+    spec: MachineSpec,
+    path: Path_,
+    code: str,
+    message: str,
+    *,
+    where: str = "",
+    hint: str = "",
+    on_key: bool = False,
+    severity: str = "error",
+) -> Diagnostic:
     if spec.source is None:
         d = Diagnostic(spec.file, 1, 1, code, message, where, hint)
     else:
@@ -38,13 +47,33 @@ def _diag(spec: MachineSpec, path: Path_, code: str, message: str, *, where: str
     return d if severity == "error" else dataclasses.replace(d, severity=severity)
 
 
+def diag_at_guard(
+    spec: MachineSpec,
+    t: TransitionSpec,
+    code: str,
+    message: str,
+    *,
+    hint: str = "",
+    severity: str = "error",
+) -> Diagnostic:
+    """A diagnostic under the first character of the guard's text (not at a '>-' marker)."""
+    path = (*t.path, "when")
+    d = _diag(spec, path, code, message, where=t.where, hint=hint, severity=severity)
+    if spec.source is None or t.when is None:
+        return d
+    line, col, text = spec.source.locator(path)(0, 0)
+    first = t.when.source.split("\n", 1)[0].rstrip()
+    return dataclasses.replace(d, line=line, col=col, source_line=text, length=max(1, len(first)))
+
+
 def static_checks(spec: MachineSpec, *, complete: bool = True) -> list[Diagnostic]:
     """All static checks; graph checks only when every transition of the file was built."""
     graph = MachineGraph(spec)
-    out = [*_check_unsent_triggers(spec), *_check_unused_triggers(spec)]
+    out = list(_check_unsent_triggers(spec))
     out += _check_never_true(spec, graph)
     out += _check_ambiguity(spec, graph)
     if complete:
+        out += _check_unused_triggers(spec)
         out += _check_unreachable(spec, graph)
         out += _check_traps(spec, graph)
     return out
@@ -56,11 +85,14 @@ def _check_unsent_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
             continue
         near = difflib.get_close_matches(t.trigger, list(spec.triggers), n=1, cutoff=0.6)
         yield _diag(
-            spec, (*t.path, "trigger"), "unsent-trigger",
+            spec,
+            (*t.path, "trigger"),
+            "unsent-trigger",
             f"nothing can send trigger '{t.trigger}': it is not declared under triggers:",
             where=t.where,
-            hint=f"did you mean '{near[0]}'?" if near else f"declare it: triggers: {{{t.trigger}: "
-            "{doc: who sends it}}, or use tick",
+            hint=f"did you mean '{near[0]}'?"
+            if near
+            else f"declare it: triggers: {{{t.trigger}: {{doc: who sends it}}}}, or use tick",
         )
 
 
@@ -68,10 +100,16 @@ def _check_unused_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
     ignored = set(spec.ignore).union(*(s.ignore for s in spec.states.values()))
     for name, trigger in spec.triggers.items():
         if name not in spec.triggers_used and name not in ignored and name != TICK:
-            yield _diag(spec, trigger.path, "unused-trigger",
-                        f"trigger '{name}' is declared but no transition uses it",
-                        where=f"triggers.{name}", on_key=True, severity="warning",
-                        hint="add a transition for it, list it under ignore:, or remove it")
+            yield _diag(
+                spec,
+                trigger.path,
+                "unused-trigger",
+                f"trigger '{name}' is declared but no transition uses it",
+                where=f"triggers.{name}",
+                on_key=True,
+                severity="warning",
+                hint="add a transition for it, list it under ignore:, or remove it",
+            )
 
 
 def _contradiction(term: tuple[object, ...]) -> str:
@@ -80,7 +118,9 @@ def _contradiction(term: tuple[object, ...]) -> str:
     for name in names:
         own = [x for x in lits if x.name == name]
         if len(own) > 1:
-            shown = ", ".join(("not " if x.neg else "") + f"{x.name} {x.op} {x.value!r}" for x in own)
+            shown = ", ".join(
+                ("not " if x.neg else "") + f"{x.name} {x.op} {x.value!r}" for x in own
+            )
             return f"no value of '{name}' satisfies all of: {shown}"
     return "its conditions exclude each other"
 
@@ -92,8 +132,14 @@ def _check_never_true(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagno
             continue
         dnf = forms[0]
         hint = _contradiction(dnf[0]) if dnf else "it is false in every state it leaves from"
-        yield _diag(spec, (*t.path, "when"), "never-true",
-                    f"the guard can never be true: {t.when.source}", where=t.where, hint=hint)
+        yield _diag(
+            spec,
+            (*t.path, "when"),
+            "never-true",
+            f"the guard can never be true: {t.when.source}",
+            where=t.where,
+            hint=hint,
+        )
 
 
 def _distinct_priorities(a: TransitionSpec, b: TransitionSpec) -> bool:
@@ -116,21 +162,35 @@ def _check_ambiguity(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnos
                         yield d
 
 
-def _pair(spec: MachineSpec, graph: MachineGraph, state: str, trigger: str,
-          a: TransitionSpec, b: TransitionSpec) -> Diagnostic | None:
+def _pair(
+    spec: MachineSpec,
+    graph: MachineGraph,
+    state: str,
+    trigger: str,
+    a: TransitionSpec,
+    b: TransitionSpec,
+) -> Diagnostic | None:
     both = conjoin(graph.dnf_at(a, state), graph.dnf_at(b, state))
     if holds(both, spec.vocabulary) is False:
         return None
     if _distinct_priorities(a, b):
         if graph.always(a, state):
-            return _diag(spec, (*b.path, "name"), "shadowed",
-                         f"never fires from '{state}': {a.where} is always enabled there on "
-                         f"'{trigger}' and comes first", where=b.where, severity="warning",
-                         hint="give it a lower priority than the other, or a guard")
+            return _diag(
+                spec,
+                (*b.path, "name"),
+                "shadowed",
+                f"never fires from '{state}': {a.where} is always enabled there on "
+                f"'{trigger}' and comes first",
+                where=b.where,
+                severity="warning",
+                hint="give it a lower priority than the other, or a guard",
+            )
         return None
     what = "can both be enabled" if (a.timed or b.timed) else "can both hold"
     return _diag(
-        spec, (*b.path, "name"), "ambiguous",
+        spec,
+        (*b.path, "name"),
+        "ambiguous",
         f"{a.where} and this transition both leave '{state}' on '{trigger}' and {what}",
         where=b.where,
         hint="give them different priority: values (the lowest fires first) or make the "
@@ -141,16 +201,27 @@ def _pair(spec: MachineSpec, graph: MachineGraph, state: str, trigger: str,
 def _check_unreachable(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
     for name, state in spec.states.items():
         if name not in graph.reachable:
-            yield _diag(spec, state.path, "unreachable-state",
-                        f"state '{name}' cannot be reached from the initial state "
-                        f"'{spec.initial}'", where=f"states.{name}", on_key=True,
-                        hint="add a transition into it, or remove it")
+            yield _diag(
+                spec,
+                state.path,
+                "unreachable-state",
+                f"state '{name}' cannot be reached from the initial state '{spec.initial}'",
+                where=f"states.{name}",
+                on_key=True,
+                hint="add a transition into it, or remove it",
+            )
 
 
 def _check_traps(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
     for name, state in spec.states.items():
         if state.final or graph.ways_out(name):
             continue
-        yield _diag(spec, state.path, "trap-state",
-                    f"state '{name}' is not final but has no way out", where=f"states.{name}",
-                    on_key=True, hint="add a transition out of it, or mark it final: true")
+        yield _diag(
+            spec,
+            state.path,
+            "trap-state",
+            f"state '{name}' is not final but has no way out",
+            where=f"states.{name}",
+            on_key=True,
+            hint="add a transition out of it, or mark it final: true",
+        )

@@ -41,12 +41,20 @@ class ControlRequest:
     confirm_safe: bool = False
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"kind": self.kind, "requested_at": self.requested_at,
-             "requested_by": self.requested_by, "reason": self.reason, "pid": self.pid,
-             "confirm_safe": self.confirm_safe},
-            indent=2,
-        ) + "\n"
+        return (
+            json.dumps(
+                {
+                    "kind": self.kind,
+                    "requested_at": self.requested_at,
+                    "requested_by": self.requested_by,
+                    "reason": self.reason,
+                    "pid": self.pid,
+                    "confirm_safe": self.confirm_safe,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 def _who() -> str:
@@ -57,8 +65,9 @@ def _who() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def write_request(folder: Path, name: str, reason: str, *, confirm_safe: bool = False,
-                  now: datetime | None = None) -> tuple[Path, ControlRequest]:
+def write_request(
+    folder: Path, name: str, reason: str, *, confirm_safe: bool = False, now: datetime | None = None
+) -> tuple[Path, ControlRequest]:
     """Write ``folder/name`` atomically; returns its path and the request written."""
     if name not in _KINDS:
         raise ValueError(f"unknown control file {name!r}")
@@ -88,11 +97,16 @@ def read_request(path: Path) -> ControlRequest:
     except OSError as e:
         raise DataError(f"cannot read the control file: {e.strerror}", file=str(path)) from None
     except json.JSONDecodeError as e:
-        raise DataError(f"not a JSON control request: {e.msg}", file=str(path), line=e.lineno) from None
+        raise DataError(
+            f"not a JSON control request: {e.msg}", file=str(path), line=e.lineno
+        ) from None
     if not isinstance(data, dict) or data.get("kind") not in _KINDS.values():
         raise DataError("not a control request (no kind emergency_stop or resume)", file=str(path))
     return ControlRequest(
-        kind=data["kind"], requested_at=str(data.get("requested_at", "")),
-        requested_by=str(data.get("requested_by", "")), reason=str(data.get("reason", "")),
-        pid=int(data.get("pid", 0)), confirm_safe=bool(data.get("confirm_safe", False)),
+        kind=data["kind"],
+        requested_at=str(data.get("requested_at", "")),
+        requested_by=str(data.get("requested_by", "")),
+        reason=str(data.get("reason", "")),
+        pid=int(data.get("pid", 0)),
+        confirm_safe=bool(data.get("confirm_safe", False)),
     )

@@ -24,8 +24,16 @@ from engine.errors import DataError, UserInputError
 from engine.machines.build import ordered_transitions
 from engine.machines.spec import MachineSpec, TransitionSpec
 
-__all__ = ["FORMATS", "Highlight", "dot", "dot_program", "highlight_from_journal", "mermaid",
-           "render", "svg"]
+__all__ = [
+    "FORMATS",
+    "Highlight",
+    "dot",
+    "dot_program",
+    "highlight_from_journal",
+    "mermaid",
+    "render",
+    "svg",
+]
 
 #: format -> file extension
 FORMATS = {"mermaid": "mmd", "dot": "dot", "svg": "svg"}
@@ -70,8 +78,12 @@ def mermaid(spec: MachineSpec, highlight: Highlight | None = None) -> str:
         states=[{"name": s.name} for s in spec.states.values()],
         initial=spec.initial,
         transitions=[
-            {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest,
-             "label": _edge_label(t, _MERMAID_GUARD).replace(";", ",")}
+            {
+                "trigger": t.trigger,
+                "source": list(t.sources),
+                "dest": t.dest,
+                "label": _edge_label(t, _MERMAID_GUARD).replace(";", ","),
+            }
             for t in ordered_transitions(spec)
         ],
         auto_transitions=False,
@@ -112,7 +124,6 @@ def _dot_label(lines: list[str]) -> str:
     if len(escaped) == 1:
         return f'"{escaped[0]}"'
     return '"' + "".join(f"{line}\\l" for line in escaped) + '"'
-
 
 
 def _state_lines(spec: MachineSpec, name: str) -> list[str]:
@@ -158,7 +169,7 @@ def dot(spec: MachineSpec, highlight: Highlight | None = None) -> str:
         if state.final:
             attrs.append("peripheries=2")
         if name == current:
-            attrs.append('color=red, fillcolor=darksalmon, penwidth=2')
+            attrs.append("color=red, fillcolor=darksalmon, penwidth=2")
         elif name in visited:
             attrs.append("color=blue, fillcolor=azure")
         out.append(f"  {_quote(name)} [{', '.join(attrs)}];")
@@ -190,7 +201,10 @@ def svg(spec: MachineSpec, highlight: Highlight | None = None) -> str:
             "--format mermaid or --format dot"
         )
     done = subprocess.run(  # noqa: S603 - a fixed program on text we generated
-        [program, "-Tsvg"], input=dot(spec, highlight), capture_output=True, text=True,
+        [program, "-Tsvg"],
+        input=dot(spec, highlight),
+        capture_output=True,
+        text=True,
         check=False,
     )
     if done.returncode != 0:

@@ -54,8 +54,12 @@ def jsonable(value: Any) -> Any:
 
 
 def _record(kind: str, ts_event: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": kind, "ts_event": ts_event, "time": ns_to_datetime(ts_event).isoformat(),
-            **jsonable(body)}
+    return {
+        "kind": kind,
+        "ts_event": ts_event,
+        "time": ns_to_datetime(ts_event).isoformat(),
+        **jsonable(body),
+    }
 
 
 _NONE: Mapping[str, Any] = {}
@@ -75,11 +79,19 @@ class TransitionTaken(NamedTuple):
     kind = "transition"
 
     def to_record(self) -> dict[str, Any]:
-        return _record(self.kind, self.ts_event, {
-            "machine": self.machine, "transition": self.transition, "source": self.source,
-            "dest": self.dest, "trigger": self.trigger, "guard": dict(self.guard),
-            "values": dict(self.values),
-        })
+        return _record(
+            self.kind,
+            self.ts_event,
+            {
+                "machine": self.machine,
+                "transition": self.transition,
+                "source": self.source,
+                "dest": self.dest,
+                "trigger": self.trigger,
+                "guard": dict(self.guard),
+                "values": dict(self.values),
+            },
+        )
 
 
 class TriggerIgnored(NamedTuple):
@@ -94,10 +106,17 @@ class TriggerIgnored(NamedTuple):
     kind = "trigger_ignored"
 
     def to_record(self) -> dict[str, Any]:
-        return _record(self.kind, self.ts_event, {
-            "machine": self.machine, "state": self.state, "trigger": self.trigger,
-            "reason": self.reason, "values": dict(self.values),
-        })
+        return _record(
+            self.kind,
+            self.ts_event,
+            {
+                "machine": self.machine,
+                "state": self.state,
+                "trigger": self.trigger,
+                "reason": self.reason,
+                "values": dict(self.values),
+            },
+        )
 
 
 class ActionRequested(NamedTuple):
@@ -111,10 +130,16 @@ class ActionRequested(NamedTuple):
     kind = "action"
 
     def to_record(self) -> dict[str, Any]:
-        return _record(self.kind, self.ts_event, {
-            "machine": self.machine, "action": self.action, "args": dict(self.args),
-            "cause": self.cause,
-        })
+        return _record(
+            self.kind,
+            self.ts_event,
+            {
+                "machine": self.machine,
+                "action": self.action,
+                "args": dict(self.args),
+                "cause": self.cause,
+            },
+        )
 
 
 class EmergencyRaised(NamedTuple):
@@ -129,10 +154,17 @@ class EmergencyRaised(NamedTuple):
     kind = "emergency"
 
     def to_record(self) -> dict[str, Any]:
-        return _record(self.kind, self.ts_event, {
-            "machine": self.machine, "state": self.state, "code": self.code,
-            "message": self.message, "reads": dict(self.reads),
-        })
+        return _record(
+            self.kind,
+            self.ts_event,
+            {
+                "machine": self.machine,
+                "state": self.state,
+                "code": self.code,
+                "message": self.message,
+                "reads": dict(self.reads),
+            },
+        )
 
 
 MachineEvent = TransitionTaken | TriggerIgnored | ActionRequested | EmergencyRaised

@@ -47,8 +47,9 @@ class MachineGraph:
 
     def dnf_at(self, t: TransitionSpec, source: str) -> Dnf:
         """The guard's normal form when leaving ``source`` (its own state is then known)."""
-        if t.when is None or not any(n.split(".")[:2] == ["state", self.spec.name]
-                                     for n in t.when.names):
+        if t.when is None or not any(
+            n.split(".")[:2] == ["state", self.spec.name] for n in t.when.names
+        ):
             return self.dnf[t.index]
         key = (t.index, source)
         if key not in self._at:

@@ -42,12 +42,15 @@ def load_machine_file(path: str | Path, display: str | None = None) -> MachineSp
     """Load and check one machine file; SpecError with every diagnostic when it is wrong."""
     p = Path(path)
     doc = load_yaml_file(p, display)
-    return _Loader(p.parent, system_checks=True).load(doc)
+    shown = Path(display).parent if display else p.parent
+    return _Loader(p.parent, system_checks=True, shown=shown).load(doc)
 
 
 def load_machine_text(text: str, file: str = "<machine>", folder: str | Path = ".") -> MachineSpec:
     """Load a machine from text; ``requires`` are looked up in ``folder``."""
-    return _Loader(Path(folder), system_checks=True).load(load_yaml(text, file))
+    return _Loader(Path(folder), system_checks=True, shown=Path(file).parent).load(
+        load_yaml(text, file)
+    )
 
 
 def _where(data: Any) -> Any:
@@ -94,17 +97,17 @@ class _FileKey:
         return cls(str(path.resolve()), st.st_mtime_ns, st.st_size)
 
 
-_DOCS: dict[_FileKey, YamlDocument | SpecError] = {}
-_PEERS: dict[_FileKey, PeerInfo | str] = {}
-_FULL: dict[_FileKey, MachineSpec | str] = {}
+_DOCS: dict[tuple[_FileKey, str], YamlDocument | SpecError] = {}
+_PEERS: dict[tuple[_FileKey, str], PeerInfo | str] = {}
+_FULL: dict[tuple[_FileKey, str], MachineSpec | str] = {}
 
 
-def _document(path: Path) -> YamlDocument:
+def _document(path: Path, shown: str) -> YamlDocument:
     """A required file's YAML, parsed once per version of the file."""
-    key = _FileKey.of(path)
+    key = (_FileKey.of(path), shown)
     if key not in _DOCS:
         try:
-            _DOCS[key] = load_yaml_file(path, path.as_posix())
+            _DOCS[key] = load_yaml_file(path, shown)
         except SpecError as e:
             _DOCS[key] = e
     found = _DOCS[key]
@@ -114,17 +117,26 @@ def _document(path: Path) -> YamlDocument:
 
 
 class _Loader:
-    def __init__(self, folder: Path, *, system_checks: bool) -> None:
+    def __init__(self, folder: Path, *, system_checks: bool, shown: Path) -> None:
         self.folder = folder
         self.system_checks = system_checks
+        self.shown = shown  # the folder as messages show it
 
     def load(self, doc: YamlDocument) -> MachineSpec:
         data, source = doc.data, doc.source
         diagnostics = list(doc.diagnostics)
         if not isinstance(data, dict):
-            raise SpecError([*diagnostics, source.diagnostic(
-                (), "not-a-machine", "a machine file is a mapping with machine:, initial:, "
-                "states: and transitions:")])
+            raise SpecError(
+                [
+                    *diagnostics,
+                    source.diagnostic(
+                        (),
+                        "not-a-machine",
+                        "a machine file is a mapping with machine:, initial:, "
+                        "states: and transitions:",
+                    ),
+                ]
+            )
         _restore_clock_strings(data, source)
         diagnostics += schema_diagnostics(data, MACHINE_SCHEMA, source, _where(data))
         if any(d.severity == "error" for d in diagnostics):
@@ -133,17 +145,20 @@ class _Loader:
         build.run()
         diagnostics += build.diagnostics
         spec = self._spec(build, source)
-        consistent = (len(build.transitions) == len(data.get("transitions") or ())
-                      and spec.initial in spec.states
-                      and not any(d.severity == "error" for d in diagnostics))
+        consistent = (
+            len(build.transitions) == len(data.get("transitions") or ())
+            and spec.initial in spec.states
+            and not any(d.severity == "error" for d in diagnostics)
+        )
         diagnostics += checks.static_checks(spec, complete=consistent)
         if consistent:
             diagnostics += safety.machine_properties(spec)
         if self.system_checks and not any(d.severity == "error" for d in diagnostics):
             diagnostics += self._system(spec)
         errors = [d for d in diagnostics if d.severity == "error"]
-        spec.warnings = sorted((d for d in diagnostics if d.severity != "error"),
-                               key=lambda d: d.sort_key)
+        spec.warnings = sorted(
+            (d for d in diagnostics if d.severity != "error"), key=lambda d: d.sort_key
+        )
         if errors:
             raise SpecError(diagnostics)
         return spec
@@ -151,37 +166,48 @@ class _Loader:
     def _spec(self, build: SemanticBuild, source: SourceMap) -> MachineSpec:
         data = build.data
         return MachineSpec(
-            name=build.name, file=source.file, initial=data["initial"], states=build.states,
-            transitions=tuple(build.transitions), triggers=build.triggers, params=build.params,
-            vocabulary=build.vocabulary, description=data.get("description", ""),
-            requires=tuple(data.get("requires") or ()), ignore=frozenset(data.get("ignore") or ()),
-            peers=build.peers, source=source,
+            name=build.name,
+            file=source.file,
+            initial=data["initial"],
+            states=build.states,
+            transitions=tuple(build.transitions),
+            triggers=build.triggers,
+            params=build.params,
+            vocabulary=build.vocabulary,
+            description=data.get("description", ""),
+            requires=tuple(data.get("requires") or ()),
+            ignore=frozenset(data.get("ignore") or ()),
+            peers=build.peers,
+            source=source,
         )
 
     # -- required machines ------------------------------------------------------------
-    def _file_for(self, name: str) -> Path:
-        return self.folder / f"{name}.yaml"
+    def _file_for(self, name: str) -> tuple[Path, str]:
+        return self.folder / f"{name}.yaml", (self.shown / f"{name}.yaml").as_posix()
 
     def _peer(self, name: str) -> PeerInfo | str:
-        path = self._file_for(name)
+        path, shown = self._file_for(name)
         if not path.is_file():
-            return f"required machine '{name}' was not found: there is no {path.as_posix()}"
-        key = _FileKey.of(path)
+            return f"required machine '{name}' was not found: there is no {shown}"
+        key = (_FileKey.of(path), shown)
         if key not in _PEERS:
-            _PEERS[key] = _peer_info(path, name)
+            _PEERS[key] = _peer_info(path, name, shown)
         return _PEERS[key]
 
     def _full(self, name: str) -> MachineSpec | str:
-        path = self._file_for(name)
-        key = _FileKey.of(path)
+        path, shown = self._file_for(name)
+        key = (_FileKey.of(path), shown)
         if key not in _FULL:
             try:
-                _FULL[key] = _Loader(self.folder, system_checks=False).load(_document(path))
+                loader = _Loader(self.folder, system_checks=False, shown=self.shown)
+                _FULL[key] = loader.load(_document(path, shown))
             except SpecError as e:
                 first = e.diagnostics[0] if e.diagnostics else None
                 at = f" (first: {first.headline()})" if first is not None else ""
-                _FULL[key] = (f"required machine '{name}' has {len(e.diagnostics)} problem(s); "
-                              f"run engine validate {path.as_posix()}{at}")
+                _FULL[key] = (
+                    f"required machine '{name}' has {len(e.diagnostics)} problem(s); "
+                    f"run engine validate {shown}{at}"
+                )
         return _FULL[key]
 
     def _system(self, spec: MachineSpec) -> list[Diagnostic]:
@@ -195,8 +221,11 @@ class _Loader:
             found = self._full(name)
             if isinstance(found, str):
                 i = spec.requires.index(name) if name in spec.requires else 0
-                problems.append(spec.source.diagnostic(("requires", i), "required-machine-invalid",
-                                                       found, where="requires"))
+                problems.append(
+                    spec.source.diagnostic(
+                        ("requires", i), "required-machine-invalid", found, where="requires"
+                    )
+                )
                 continue
             spec.required[name] = found
             pending += [r for r in found.requires if r not in spec.required]
@@ -205,21 +234,24 @@ class _Loader:
         return safety.system_properties(spec)
 
 
-def _peer_info(path: Path, name: str) -> PeerInfo | str:
+def _peer_info(path: Path, name: str, shown: str) -> PeerInfo | str:
     try:
-        doc = _document(path)
+        doc = _document(path, shown)
     except SpecError:
-        return f"required machine '{name}' cannot be read; run engine validate {path.as_posix()}"
+        return f"required machine '{name}' cannot be read; run engine validate {shown}"
     data = doc.data
     if not is_machine_document(data) or not isinstance(data["states"], dict):
-        return f"{path.as_posix()} is not a machine file (it has no states:)"
+        return f"{shown} is not a machine file (it has no states:)"
     if data.get("machine") != name:
-        return f"{path.as_posix()} declares machine: {data.get('machine')!r}, not '{name}'"
+        return f"{shown} declares machine: {data.get('machine')!r}, not '{name}'"
     tags: dict[str, set[str]] = {}
     for state, body in data["states"].items():
         raw = body.get("tags") if isinstance(body, dict) else None
         for tag in raw if isinstance(raw, list) else ():
             if isinstance(tag, str):
                 tags.setdefault(tag, set()).add(str(state))
-    return PeerInfo(name, tuple(str(s) for s in data["states"]),
-                    {k: frozenset(v) for k, v in sorted(tags.items())})
+    return PeerInfo(
+        name,
+        tuple(str(s) for s in data["states"]),
+        {k: frozenset(v) for k, v in sorted(tags.items())},
+    )

@@ -30,7 +30,13 @@ from engine.machines.vocabulary import PeerInfo, state_names
 from engine.timeutil import IST
 
 __all__ = [
-    "FakeCalendar", "FakeSession", "PathFailed", "Step", "all_paths", "plan_step", "run_path",
+    "FakeCalendar",
+    "FakeSession",
+    "PathFailed",
+    "Step",
+    "all_paths",
+    "plan_step",
+    "run_path",
 ]
 
 _START = datetime(2025, 1, 6, 8, 0, tzinfo=IST)  # a Monday morning before the open
@@ -87,8 +93,9 @@ class _Ctx(dict):  # type: ignore[type-arg]
 
 
 def _peers_read(spec: MachineSpec, exprs: list[Any]) -> list[PeerInfo]:
-    heads = {n.split(".")[1] for e in exprs if e is not None for n in e.names
-             if n.startswith("state.")}
+    heads = {
+        n.split(".")[1] for e in exprs if e is not None for n in e.names if n.startswith("state.")
+    }
     return [spec.peers[h] for h in sorted(heads) if h in spec.peers and h != spec.name]
 
 
@@ -107,12 +114,16 @@ def plan_step(spec: MachineSpec, edge: Edge) -> Step:
     invariants = [i.expr for i in spec.states[t.dest].invariants]
     exprs = [t.when, *(o.when for o in before), *invariants]
     base = {**spec.guard_params, **state_names(spec.peer_info, edge.source)}
-    for peers, timed_too in itertools.product(_peer_assignments(_peers_read(spec, exprs)),
-                                              (True, False)):
+    for peers, timed_too in itertools.product(
+        _peer_assignments(_peers_read(spec, exprs)), (True, False)
+    ):
         known = {**base, **peers}
         parts = [analyse(t.when, spec.vocabulary, known)]
-        parts += [negate(analyse(o.when, spec.vocabulary, known)) for o in before
-                  if timed_too or not o.timed]
+        parts += [
+            negate(analyse(o.when, spec.vocabulary, known))
+            for o in before
+            if timed_too or not o.timed
+        ]
         parts += [analyse(e, spec.vocabulary, known) for e in invariants]
         for assignment in witness(conjoin(*parts), spec.vocabulary):
             if _verified(t, before, invariants, known, assignment):
@@ -126,16 +137,21 @@ def _step(edge: Edge, peers: Mapping[str, Any], assignment: Mapping[str, Any]) -
     step = Step(edge, context=dict(peers))
     for name, value in assignment.items():
         if name.startswith("event."):
-            step.values[name[len("event."):]] = value
+            step.values[name[len("event.") :]] = value
         elif name.startswith("calendar."):
-            step.calendar[name[len("calendar."):]] = value
+            step.calendar[name[len("calendar.") :]] = value
         else:
             step.context[name] = value
     return step
 
 
-def _verified(t: TransitionSpec, before: list[TransitionSpec], invariants: list[Any],
-              known: Mapping[str, Any], assignment: Mapping[str, Any]) -> bool:
+def _verified(
+    t: TransitionSpec,
+    before: list[TransitionSpec],
+    invariants: list[Any],
+    known: Mapping[str, Any],
+    assignment: Mapping[str, Any],
+) -> bool:
     ctx = _Ctx({**known, **assignment})
     if t.when is not None and not t.when.evaluate(ctx):
         return False
@@ -146,6 +162,7 @@ def _verified(t: TransitionSpec, before: list[TransitionSpec], invariants: list[
 
 # -- driving a runner ------------------------------------------------------------------------
 
+
 @dataclass
 class _World:
     context: dict[str, Any] = field(default_factory=dict)
@@ -154,8 +171,9 @@ class _World:
         return self.context
 
 
-def _at_instant(runner: MachineRunner, calendar: FakeCalendar, t: TransitionSpec,
-                others: list[TransitionSpec]) -> int:
+def _at_instant(
+    runner: MachineRunner, calendar: FakeCalendar, t: TransitionSpec, others: list[TransitionSpec]
+) -> int:
     """The first instant after the state was entered when ``t``'s at: is crossed alone."""
     assert t.at is not None
     start = max(runner._entered_at_ns, runner.clock.now_ns())
@@ -168,9 +186,13 @@ def _at_instant(runner: MachineRunner, calendar: FakeCalendar, t: TransitionSpec
         target = t.at.resolve_ns(day, trial)
         if target is None or target <= runner._entered_at_ns or target < start:
             continue
-        crossed = [o for o in others if o.at is not None
-                   and (x := o.at.resolve_ns(day, trial)) is not None
-                   and runner._entered_at_ns < x <= target]
+        crossed = [
+            o
+            for o in others
+            if o.at is not None
+            and (x := o.at.resolve_ns(day, trial)) is not None
+            and runner._entered_at_ns < x <= target
+        ]
         if not crossed:
             calendar.close = close
             return target
@@ -182,8 +204,11 @@ def _move_clock(runner: MachineRunner, clock: SimClock, calendar: FakeCalendar, 
     if t.after is not None:
         clock.set(max(clock.now_ns(), runner.entered_ns + t.after.ns))
     elif t.at is not None:
-        others = [o for o in runner.spec.candidates(step.edge.source, TICK)
-                  if o.order_key < t.order_key and step.holds(o)]
+        others = [
+            o
+            for o in runner.spec.candidates(step.edge.source, TICK)
+            if o.order_key < t.order_key and step.holds(o)
+        ]
         clock.set(_at_instant(runner, calendar, t, others))
         runner.refresh_calendar()
 
@@ -194,8 +219,15 @@ def run_path(spec: MachineSpec, path: tuple[Edge, ...]) -> list[MachineEvent]:
     calendar = FakeCalendar()
     world = _World()
     events: list[MachineEvent] = []
-    runner = MachineRunner(spec, clock=clock, context=world, actions=RecordingSink(),
-                           listener=events.append, calendar=calendar, strict=True)
+    runner = MachineRunner(
+        spec,
+        clock=clock,
+        context=world,
+        actions=RecordingSink(),
+        listener=events.append,
+        calendar=calendar,
+        strict=True,
+    )
     for step in (plan_step(spec, edge) for edge in path):
         t = step.edge.transition
         calendar.is_session = bool(step.calendar.get("is_session", True))
@@ -205,20 +237,29 @@ def run_path(spec: MachineSpec, path: tuple[Edge, ...]) -> list[MachineEvent]:
         world.context = dict(step.context)
         _move_clock(runner, clock, calendar, step)
         if runner.state != step.edge.source:
-            raise PathFailed(f"{spec.name}: expected to be in '{step.edge.source}', was '{runner.state}'")
+            raise PathFailed(
+                f"{spec.name}: expected to be in '{step.edge.source}', was '{runner.state}'"
+            )
         seen = len(events)
-        taken = runner.tick(cascade=False) if t.trigger == TICK else [runner.send(t.trigger, **step.values)]
+        taken = (
+            runner.tick(cascade=False)
+            if t.trigger == TICK
+            else [runner.send(t.trigger, **step.values)]
+        )
         _check(spec, step, taken[0] if taken else None, events[seen:])
     return events
 
 
-def _check(spec: MachineSpec, step: Step, taken: TransitionTaken | None,
-           new: list[MachineEvent]) -> None:
+def _check(
+    spec: MachineSpec, step: Step, taken: TransitionTaken | None, new: list[MachineEvent]
+) -> None:
     t = step.edge.transition
     if taken is None or taken.transition != t.name or taken.source != step.edge.source:
         got = "nothing" if taken is None else f"{taken.transition} from {taken.source}"
-        raise PathFailed(f"{spec.name}: {t.where} from '{step.edge.source}' was expected, "
-                         f"{got} was taken (context {step.context}, values {step.values})")
+        raise PathFailed(
+            f"{spec.name}: {t.where} from '{step.edge.source}' was expected, "
+            f"{got} was taken (context {step.context}, values {step.values})"
+        )
     emergencies = [e for e in new if isinstance(e, EmergencyRaised)]
     if emergencies:
         raise PathFailed(f"{spec.name}: emergency after {t.where}: {emergencies[0].message}")

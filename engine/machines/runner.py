@@ -18,14 +18,15 @@ also raises ``InvariantViolated``).
 
 Guards run on the fast path (``expr.evaluate``) against a context that layers the
 runner's own names (params, state.*, calendar.*, event.*) over the runtime's context
-without copying it; the trace is computed only for the transition actually taken.
+(only the names the machine reads are copied). A transition taken records the values
+its guard read; ``explain(event)`` rebuilds the full trace from them on request, so a
+step stays within its 20-microsecond budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from types import MappingProxyType
 from typing import Any
 
 from loguru import logger
@@ -33,7 +34,8 @@ from loguru import logger
 from engine.clock import Clock
 from engine.errors import CalendarError, InvalidTransition, InvariantViolated
 from engine.expr import Missing, Trace
-from engine.machines.actions import ActionCall
+from engine.machines._context import EMPTY, GuardContext, action_rows, needs_calendar, runtime_reads
+from engine.machines.build import ReferenceBackend
 from engine.machines.events import (
     ActionRequested,
     ActionSink,
@@ -57,33 +59,7 @@ log = logger.bind(category="machines")
 MAX_CASCADE = 32
 _DAY_NS = 86_400 * NANOS
 ContextProvider = Callable[[], Mapping[str, Any]]
-_NOT_PROVIDED = Missing("not provided by the runtime's context")
 _NOT_SENT = Missing("not sent with this trigger")
-_EMPTY: Mapping[str, Any] = {}
-
-
-class _Context(dict):  # type: ignore[type-arg]
-    """What guards read: the runner's own names plus the runtime's names they use.
-
-    Only the runtime names some guard or invariant of the machine reads are copied in at
-    each step (``reads``); a name the runtime does not provide reads as missing.
-    """
-
-    __slots__ = ("provided", "reads")
-
-    def __init__(self, reads: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self.provided: Mapping[str, Any] = _EMPTY
-        self.reads = reads
-
-    def load(self, provided: Mapping[str, Any]) -> None:
-        self.provided = provided
-        get = provided.get
-        for key in self.reads:
-            self[key] = get(key, _NOT_PROVIDED)
-
-    def __missing__(self, key: str) -> Any:
-        return self.provided.get(key, _NOT_PROVIDED)
 
 
 class MachineRunner:
@@ -123,26 +99,33 @@ class MachineRunner:
         self._day_start_ns = -_DAY_NS  # start of self._day (epoch ns); forces a first load
         self._at_cache: dict[ClockTime, int | None] = {}
         self._violated: set[tuple[str, str]] = set()
-        self._ctx = _Context(_runtime_reads(spec))
+        self._ctx = GuardContext(runtime_reads(spec))
         self._ctx.update(spec.guard_params)
-        self._ctx.load(_EMPTY)
+        self._ctx.load(EMPTY)
         self._state_entries = {s: state_names(spec.peer_info, s) for s in spec.states}
         self._publish: Callable[[MachineRunner], None] = self._publish_self
         self._after: Callable[[MachineRunner], None] = _own_invariants
-        self._needs_calendar = _needs_calendar(spec)
+        self._needs_calendar = needs_calendar(spec)
         self._table = self._compile()
-        self._ignorable = {s: frozenset(n for n in spec.triggers if spec.ignorable(s, n))
-                           for s in spec.states}
+        self._ignorable = {
+            s: frozenset(n for n in spec.triggers if spec.ignorable(s, n)) for s in spec.states
+        }
         self._events = {t.name: t.values for t in spec.triggers.values()}
-        self._on_exit = {n: _calls(s.on_exit, f"exit {n}") for n, s in spec.states.items()}
-        self._on_enter = {n: _calls(s.on_enter, f"enter {n}") for n, s in spec.states.items()}
-        self._then = {t.index: _calls(t.then, f"transition {t.name}") for t in spec.transitions}
-        self._guard_names = {t.index: tuple(sorted(t.when.names)) for t in spec.transitions
-                             if t.when is not None}
+        # what a transition requests, in order: the source's exit, its own, the dest's entry
+        self._effects = {
+            (src, t.index): action_rows(spec.states[src].on_exit, f"exit {src}")
+            + action_rows(t.then, f"transition {t.name}")
+            + action_rows(spec.states[t.dest].on_enter, f"enter {t.dest}")
+            for t in spec.transitions
+            for src in t.sources
+        }
+        self._guard_names = {
+            t.index: tuple(sorted(t.when.names)) for t in spec.transitions if t.when is not None
+        }
         self._by_name = {t.name: t for t in spec.transitions}
-        self._backend = _TransitionsBackend(self) if backend == "transitions" else None
         if backend not in ("table", "transitions"):
             raise ValueError(f"backend must be 'table' or 'transitions', not {backend!r}")
+        self._backend = ReferenceBackend(self) if backend == "transitions" else None
         self._publish(self)
 
     # -- public API -----------------------------------------------------------------------
@@ -165,18 +148,26 @@ class MachineRunner:
             if trigger not in self._ignorable[self._state]:
                 raise InvalidTransition(self.name, self._state, trigger)
             self._begin(self.clock.now_ns())
-            self._emit(TriggerIgnored(self.name, self._state, trigger, "ignored in this state",
-                                      self._now_ns, values))
+            self._emit(
+                TriggerIgnored(
+                    self.name, self._state, trigger, "ignored in this state", self._now_ns, values
+                )
+            )
             return None
         self._begin(self.clock.now_ns())
         self._set_event(trigger, values)
         taken = self._fire(trigger, candidates, values)
         if taken is None:
-            self._emit(TriggerIgnored(self.name, self._state, trigger, "no guard held",
-                                      self._now_ns, values))
+            self._emit(
+                TriggerIgnored(
+                    self.name, self._state, trigger, "no guard held", self._now_ns, values
+                )
+            )
         return taken
 
-    def tick(self, now: datetime | int | None = None, *, cascade: bool = True) -> list[TransitionTaken]:
+    def tick(
+        self, now: datetime | int | None = None, *, cascade: bool = True
+    ) -> list[TransitionTaken]:
         """Take every enabled tick transition (at most one when ``cascade`` is False)."""
         ns = self.clock.now_ns() if now is None else (now if isinstance(now, int) else to_ns(now))
         if ns < self._now_ns:
@@ -185,13 +176,17 @@ class MachineRunner:
         out: list[TransitionTaken] = []
         for _ in range(MAX_CASCADE if cascade else 1):
             candidates = self._table[self._state].get(TICK)
-            taken = self._fire(TICK, candidates, _EMPTY) if candidates else None
+            taken = self._fire(TICK, candidates, EMPTY) if candidates else None
             if taken is None:
                 return out
             out.append(taken)
         if cascade:
-            self._emergency("TICK_CASCADE", f"{MAX_CASCADE} transitions in one tick; the "
-                            f"machine is looping (last: {out[-1].source} -> {out[-1].dest})", {})
+            self._emergency(
+                "TICK_CASCADE",
+                f"{MAX_CASCADE} transitions in one tick; the "
+                f"machine is looping (last: {out[-1].source} -> {out[-1].dest})",
+                {},
+            )
         return out
 
     def enabled(self, trigger: str) -> list[TransitionSpec]:
@@ -227,8 +222,13 @@ class MachineRunner:
                 continue
             self._violated.add(key)
             reads = dict(inv.expr.trace(self._ctx).reads)
-            out.append(self._emergency("INVARIANT_VIOLATED", f"invariant of state "
-                                       f"'{self._state}' does not hold: {inv.source}", reads))
+            out.append(
+                self._emergency(
+                    "INVARIANT_VIOLATED",
+                    f"invariant of state '{self._state}' does not hold: {inv.source}",
+                    reads,
+                )
+            )
             if self.strict:
                 raise InvariantViolated(self.name, self._state, inv.source, reads)
         return out
@@ -239,8 +239,12 @@ class MachineRunner:
         for state, by_trigger in self.spec.table.items():
             table[state] = {
                 trig: tuple(
-                    (t, t.when.evaluate if t.when is not None else None,
-                     t.after.ns if t.after is not None else None, t.at)
+                    (
+                        t,
+                        t.when.evaluate if t.when is not None else None,
+                        t.after.ns if t.after is not None else None,
+                        t.at,
+                    )
                     for t in ts
                 )
                 for trig, ts in by_trigger.items()
@@ -259,8 +263,10 @@ class MachineRunner:
         declared = self._events.get(trigger, ())
         for key in values:
             if key not in declared:
-                raise ValueError(f"{self.name}: trigger '{trigger}' carries no value '{key}'; "
-                                 f"it carries: {', '.join(declared) or 'nothing'}")
+                raise ValueError(
+                    f"{self.name}: trigger '{trigger}' carries no value '{key}'; "
+                    f"it carries: {', '.join(declared) or 'nothing'}"
+                )
         ctx = self._ctx
         for key in declared:
             ctx["event." + key] = values.get(key, _NOT_SENT)
@@ -275,7 +281,9 @@ class MachineRunner:
                 return False
         return guard is None or bool(guard(self._ctx))
 
-    def _fire(self, trigger: str, candidates: Any, values: Mapping[str, Any]) -> TransitionTaken | None:
+    def _fire(
+        self, trigger: str, candidates: Any, values: Mapping[str, Any]
+    ) -> TransitionTaken | None:
         if self._backend is not None:
             chosen = self._backend.fire(trigger)
             return None if chosen is None else self._take(chosen, values)
@@ -298,10 +306,13 @@ class MachineRunner:
         guard: dict[str, Any]
         if t.when is not None:  # the values read; explain() rebuilds the full trace from them
             ctx = self._ctx
-            guard = {"when": t.when.source, "value": True,
-                     "reads": {n: ctx[n] for n in self._guard_names[t.index]}}
+            guard = {
+                "when": t.when.source,
+                "value": True,
+                "reads": {n: ctx[n] for n in self._guard_names[t.index]},
+            }
         else:
-            guard = {"when": None, "value": True, "reads": _EMPTY}
+            guard = {"when": None, "value": True, "reads": EMPTY}
         entered_at = now
         if t.after is not None:
             guard["after"] = t.after.text
@@ -319,9 +330,9 @@ class MachineRunner:
         event = TransitionTaken(self.name, t.name, source, t.dest, t.trigger, now, guard, values)
         if self._listener is not None:
             self._listener(event)
-        for actions in (self._on_exit[source], self._then[t.index], self._on_enter[t.dest]):
-            if actions:
-                self._actions(actions)
+        actions = self._effects[source, t.index]
+        if actions:
+            self._actions(actions)
         self._after(self)
         return event
 
@@ -329,20 +340,31 @@ class MachineRunner:
     def _new_day(self, day: date) -> None:
         self._day = day
         self._at_cache = {}
-        facts: dict[str, Any] = {"calendar.is_session": Missing("date outside the calendar"),
-                                 "calendar.hours_known": Missing("date outside the calendar"),
-                                 "calendar.session_kind": "none"}
+        self._ctx.update(self._calendar_facts(day))
+
+    def _calendar_facts(self, day: date) -> dict[str, Any]:
+        """calendar.* for ``day``; missing (guards false) when the calendar cannot say."""
         calendar = self._get_calendar()
+        reason = "no calendar" if calendar is None else f"{day} is outside the calendar"
         if calendar is not None:
             try:
                 session = calendar.session(day)
             except CalendarError as e:
                 log.warning("{}: no calendar for {}: {}", self.name, day, e)
             else:
-                facts = {"calendar.is_session": session is not None,
-                         "calendar.hours_known": bool(session is not None and session.hours_known),
-                         "calendar.session_kind": getattr(session, "kind", "none") if session else "none"}
-        self._ctx.update(facts)
+                return {
+                    "calendar.is_session": session is not None,
+                    "calendar.hours_known": session is not None and bool(session.hours_known),
+                    "calendar.session_kind": getattr(session, "kind", "none")
+                    if session
+                    else "none",
+                }
+        unknown = Missing(reason)
+        return {
+            "calendar.is_session": unknown,
+            "calendar.hours_known": unknown,
+            "calendar.session_kind": unknown,
+        }
 
     def _get_calendar(self) -> SessionSource | None:
         if self._calendar is None and self._needs_calendar:
@@ -386,63 +408,6 @@ class MachineRunner:
         self._ctx.update(self._state_entries[self._state])
 
 
-def _calls(calls: tuple[ActionCall, ...], cause: str) -> tuple[tuple[str, Mapping[str, Any], str], ...]:
-    """Actions ready to emit: name, read-only arguments, cause."""
-    return tuple((c.name, MappingProxyType(dict(c.args)), cause) for c in calls)
-
-
-def _runtime_reads(spec: MachineSpec) -> tuple[str, ...]:
-    """The runtime names the machine's guards and invariants read (not its own names)."""
-    own = ("params.", "state.", "event.", "calendar.")
-    names: set[str] = set()
-    for t in spec.transitions:
-        if t.when is not None:
-            names.update(t.when.names)
-    for state in spec.states.values():
-        for inv in state.invariants:
-            names.update(inv.expr.names)
-    return tuple(sorted(n for n in names if not n.startswith(own)))
-
-
 def _own_invariants(runner: MachineRunner) -> None:
-    runner.check_invariants(refresh=False)
-
-
-def _needs_calendar(spec: MachineSpec) -> bool:
-    """Whether the machine reads calendar.* or has session-relative at: times."""
-    for t in spec.transitions:
-        if t.at is not None and t.at.relative:
-            return True
-        if t.when is not None and any(n.startswith("calendar.") for n in t.when.names):
-            return True
-    return any(n.startswith("calendar.") for s in spec.states.values() for i in s.invariants
-               for n in i.expr.names)
-
-
-class _TransitionsBackend:
-    """Steps through the ``transitions`` library's machine (the reference semantics)."""
-
-    def __init__(self, runner: MachineRunner) -> None:
-        from engine.machines.build import build_machine
-
-        self.runner = runner
-        self.chosen: tuple[Any, ...] | None = None
-        rows = {row[0].index: row for by in runner._table.values() for ts in by.values()
-                for row in ts}
-
-        def condition_for(t: TransitionSpec) -> Callable[[], bool]:
-            return lambda: runner._enabled(rows[t.index])
-
-        def on_taken(t: TransitionSpec) -> Callable[[], None]:
-            def record() -> None:
-                self.chosen = rows[t.index]
-            return record
-
-        self.machine, self.model = build_machine(runner.spec, condition_for=condition_for,
-                                                 on_taken=on_taken, initial=runner.state)
-
-    def fire(self, trigger: str) -> tuple[Any, ...] | None:
-        self.chosen = None
-        self.model.trigger(trigger)
-        assert self.chosen is None or self.model.state == self.chosen[0].dest
-        return self.chosen
+    if runner.spec.states[runner.state].invariants:
+        runner.check_invariants(refresh=False)

@@ -37,6 +37,7 @@ from typing import Any
 
 from engine.diagnostics import Diagnostic
 from engine.machines.analysis import analyse, holds
+from engine.machines.checks import diag_at_guard
 from engine.machines.graph import MachineGraph
 from engine.machines.spec import MachineSpec, TransitionSpec
 from engine.machines.vocabulary import state_names
@@ -56,16 +57,29 @@ REQUIRED_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...
 }
 
 
-def _diag(spec: MachineSpec, path: Path_, code: str, message: str, *, where: str = "",
-          hint: str = "", on_key: bool = False) -> Diagnostic:
+def _diag(
+    spec: MachineSpec,
+    path: Path_,
+    code: str,
+    message: str,
+    *,
+    where: str = "",
+    hint: str = "",
+    on_key: bool = False,
+) -> Diagnostic:
     if spec.source is None:
         return Diagnostic(spec.file, 1, 1, code, message, where, hint)
     return spec.source.diagnostic(path, code, message, where=where, hint=hint, on_key=on_key)
 
 
+def _diag_at_name(
+    spec: MachineSpec, t: TransitionSpec, code: str, message: str, *, hint: str = ""
+) -> Diagnostic:
+    return _diag(spec, (*t.path, "name"), code, message, where=t.where, hint=hint)
 
 
 # -- per machine -----------------------------------------------------------------------
+
 
 def machine_properties(spec: MachineSpec) -> list[Diagnostic]:
     graph = MachineGraph(spec)
@@ -80,19 +94,33 @@ def _check_roles(spec: MachineSpec) -> Iterable[Diagnostic]:
     roles, tags, needs = REQUIRED_ROLES.get(spec.name, ((), (), ()))
     for role in roles:
         if not spec.roles(role):
-            yield _diag(spec, ("triggers",), "missing-role",
-                        f"the {spec.name} machine declares no trigger with role: {role}",
-                        on_key=True, hint="the safety checks need it; see docs/machines.md")
+            yield _diag(
+                spec,
+                ("triggers",),
+                "missing-role",
+                f"the {spec.name} machine declares no trigger with role: {role}",
+                on_key=True,
+                hint="the safety checks need it; see docs/machines.md",
+            )
     for tag in tags:
         if not spec.tagged(tag):
-            yield _diag(spec, ("states",), "missing-role",
-                        f"the {spec.name} machine has no state tagged {tag}", on_key=True,
-                        hint="the safety checks need it; see docs/machines.md")
+            yield _diag(
+                spec,
+                ("states",),
+                "missing-role",
+                f"the {spec.name} machine has no state tagged {tag}",
+                on_key=True,
+                hint="the safety checks need it; see docs/machines.md",
+            )
     for other in needs:
         if other not in spec.requires:
-            yield _diag(spec, ("machine",), "missing-requires",
-                        f"the {spec.name} machine must require '{other}'",
-                        hint=f"add requires: [{', '.join(needs)}] and read their state in guards")
+            yield _diag(
+                spec,
+                ("machine",),
+                "missing-requires",
+                f"the {spec.name} machine must require '{other}'",
+                hint=f"add requires: [{', '.join(needs)}] and read their state in guards",
+            )
 
 
 def _check_kill_handled(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
@@ -101,10 +129,16 @@ def _check_kill_handled(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diag
             candidates = spec.candidates(state, trigger)
             if any(graph.always(t, state) for t in candidates):
                 continue
-            yield _diag(spec, ("states", state), "kill-not-handled",
-                        f"state '{state}' may hold risk but kill trigger '{trigger}' does not "
-                        "certainly leave it", where=f"states.{state}", on_key=True,
-                        hint=f"add a transition from '{state}' on '{trigger}' with no guard")
+            yield _diag(
+                spec,
+                ("states", state),
+                "kill-not-handled",
+                f"state '{state}' may hold risk but kill trigger '{trigger}' does not "
+                "certainly leave it",
+                where=f"states.{state}",
+                on_key=True,
+                hint=f"add a transition from '{state}' on '{trigger}' with no guard",
+            )
 
 
 def _check_halted_escape(spec: MachineSpec) -> Iterable[Diagnostic]:
@@ -113,10 +147,15 @@ def _check_halted_escape(spec: MachineSpec) -> Iterable[Diagnostic]:
         for t in spec.transitions:
             if state not in t.sources or t.dest == state or t.trigger in resume:
                 continue
-            yield _diag(spec, (*t.path, "name"), "halted-escape",
-                        f"leaves halted state '{state}' on '{t.label()}'; only the operator's "
-                        f"resume ({', '.join(sorted(resume)) or 'no resume trigger'}) may",
-                        where=t.where, hint="remove it: halted ends only with engine resume")
+            yield _diag(
+                spec,
+                (*t.path, "name"),
+                "halted-escape",
+                f"leaves halted state '{state}' on '{t.label()}'; only the operator's "
+                f"resume ({', '.join(sorted(resume)) or 'no resume trigger'}) may",
+                where=t.where,
+                hint="remove it: halted ends only with engine resume",
+            )
 
 
 def _check_stopping(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
@@ -126,17 +165,28 @@ def _check_stopping(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnost
     for state in spec.tagged("stopping"):
         for t in spec.transitions:
             if state in t.sources and t.dest not in allowed:
-                yield _diag(spec, (*t.path, "dest"), "stopping-escape",
-                            f"goes from stopping state '{state}' to '{t.dest}', which is "
-                            "neither stopping nor halted", where=t.where,
-                            hint="once triggered, the kill switch must end in halted")
+                yield _diag(
+                    spec,
+                    (*t.path, "dest"),
+                    "stopping-escape",
+                    f"goes from stopping state '{state}' to '{t.dest}', which is "
+                    "neither stopping nor halted",
+                    where=t.where,
+                    hint="once triggered, the kill switch must end in halted",
+                )
         if halted and not graph.reaches(state, halted, avoid_triggers=resume):
-            yield _diag(spec, ("states", state), "stopping-escape",
-                        f"halted cannot be reached from stopping state '{state}'",
-                        where=f"states.{state}", on_key=True)
+            yield _diag(
+                spec,
+                ("states", state),
+                "stopping-escape",
+                f"halted cannot be reached from stopping state '{state}'",
+                where=f"states.{state}",
+                on_key=True,
+            )
 
 
 # -- over the product of the machines ----------------------------------------------------
+
 
 @dataclass
 class _Member:
@@ -166,7 +216,8 @@ class _Product:
             for state, by_trigger in m.spec.table.items():
                 m.moves[state] = [
                     (t, m.reads[t.index], holds(m.graph.dnf[t.index], vocab))
-                    for ts in by_trigger.values() for t in ts
+                    for ts in by_trigger.values()
+                    for t in ts
                 ]
 
     def truth(self, mi: int, t: TransitionSpec, config: tuple[str, ...]) -> bool | None:
@@ -238,8 +289,9 @@ def system_properties(spec: MachineSpec) -> list[Diagnostic]:
     return list(found.values())
 
 
-def _config_checks(product: _Product, config: tuple[str, ...], kill: list[MachineSpec],
-                   position: list[MachineSpec]) -> Iterable[Diagnostic]:
+def _config_checks(
+    product: _Product, config: tuple[str, ...], kill: list[MachineSpec], position: list[MachineSpec]
+) -> Iterable[Diagnostic]:
     states = {m.spec.name: s for m, s in zip(product.members, config, strict=True)}
     tags = {m.spec.name: m.spec.states[states[m.spec.name]].tags for m in product.members}
     if any("risk" in t for t in tags.values()):
@@ -252,52 +304,70 @@ def _config_checks(product: _Product, config: tuple[str, ...], kill: list[Machin
             yield from _entry_in_config(product, config, pos, states[pos.name], blocked)
 
 
-def _kill_in_config(product: _Product, config: tuple[str, ...], ks: MachineSpec,
-                    state: str) -> Iterable[Diagnostic]:
+def _kill_in_config(
+    product: _Product, config: tuple[str, ...], ks: MachineSpec, state: str
+) -> Iterable[Diagnostic]:
     if ks.states[state].tags & {"stopping", "halted"}:
         return
     mi = product.index[ks.name]
     for trigger in ks.roles("kill"):
-        ok = any(not t.timed and product.truth(mi, t, config) is True
-                 for t in ks.candidates(state, trigger))
+        ok = any(
+            not t.timed and product.truth(mi, t, config) is True
+            for t in ks.candidates(state, trigger)
+        )
         if not ok:
-            yield _diag(ks, ("states", state), "kill-not-handled",
-                        f"kill trigger '{trigger}' is not certainly handled in '{state}' while "
-                        f"risk may be held ({product.describe(config)})",
-                        where=f"states.{state}", on_key=True,
-                        hint=f"add a transition from '{state}' on '{trigger}' with no guard")
+            yield _diag(
+                ks,
+                ("states", state),
+                "kill-not-handled",
+                f"kill trigger '{trigger}' is not certainly handled in '{state}' while "
+                f"risk may be held ({product.describe(config)})",
+                where=f"states.{state}",
+                on_key=True,
+                hint=f"add a transition from '{state}' on '{trigger}' with no guard",
+            )
 
 
-def _exit_in_config(product: _Product, config: tuple[str, ...], pos: MachineSpec,
-                    state: str) -> Iterable[Diagnostic]:
+def _exit_in_config(
+    product: _Product, config: tuple[str, ...], pos: MachineSpec, state: str
+) -> Iterable[Diagnostic]:
     tags = pos.states[state].tags
     if "risk" not in tags or "exiting" in tags:
         return
     mi = product.index[pos.name]
     for trigger in pos.roles("exit"):
-        if any(not t.timed and product.truth(mi, t, config) is True
-               for t in pos.candidates(state, trigger)):
+        if any(
+            not t.timed and product.truth(mi, t, config) is True
+            for t in pos.candidates(state, trigger)
+        ):
             return
-    yield _diag(pos, ("states", state), "exit-blocked",
-                f"no exit is certainly enabled in '{state}' when {product.describe(config)}",
-                where=f"states.{state}", on_key=True,
-                hint="an exit-role transition out of every risk state must not depend on the "
-                "session, breaker or kill-switch state")
+    yield _diag(
+        pos,
+        ("states", state),
+        "exit-blocked",
+        f"no exit is certainly enabled in '{state}' when {product.describe(config)}",
+        where=f"states.{state}",
+        on_key=True,
+        hint="an exit-role transition out of every risk state must not depend on the "
+        "session, breaker or kill-switch state",
+    )
 
 
-def _entry_in_config(product: _Product, config: tuple[str, ...], pos: MachineSpec,
-                     state: str, blocked: list[str]) -> Iterable[Diagnostic]:
+def _entry_in_config(
+    product: _Product, config: tuple[str, ...], pos: MachineSpec, state: str, blocked: list[str]
+) -> Iterable[Diagnostic]:
     mi = product.index[pos.name]
     for trigger in pos.roles("entry"):
         for t in pos.candidates(state, trigger):
             if product.truth(mi, t, config) is False:
                 continue
-            yield _diag(
-                pos, (*t.path, "when") if t.when is not None else (*t.path, "name"),
+            make = diag_at_guard if t.when is not None else _diag_at_name
+            yield make(
+                pos,
+                t,
                 "entry-while-tripped",
                 f"an entry may be enabled while {', '.join(blocked)} blocks entries "
                 f"({product.describe(config)})",
-                where=t.where,
                 hint="the guard must be false whenever a breaker is tripped or the kill "
                 "switch is stopping or halted, e.g. 'state.breakers.entries_allowed and ...'",
             )

@@ -48,8 +48,12 @@ class MachineSystem:
     ) -> None:
         self.clock = clock
         self._common: dict[str, Any] = {
-            "clock": clock, "actions": actions, "listener": listener, "calendar": calendar,
-            "strict": strict, "backend": backend,
+            "clock": clock,
+            "actions": actions,
+            "listener": listener,
+            "calendar": calendar,
+            "strict": strict,
+            "backend": backend,
         }
         self._context = context
         self.runners: dict[str, MachineRunner] = {}
@@ -62,8 +66,9 @@ class MachineSystem:
         for runner in self.runners.values():
             self._publish(runner)
 
-    def _runner(self, spec: MachineSpec, name: str, context: ContextProvider | None,
-                state: str | None) -> MachineRunner:
+    def _runner(
+        self, spec: MachineSpec, name: str, context: ContextProvider | None, state: str | None
+    ) -> MachineRunner:
         runner = MachineRunner(spec, context=context, state=state, name=name, **self._common)
         runner._publish = self._publish
         runner._after = self._after_transition
@@ -82,8 +87,14 @@ class MachineSystem:
     def states(self) -> dict[str, str]:
         return {name: r.state for name, r in [*self.runners.items(), *self._attached.items()]}
 
-    def attach(self, spec: MachineSpec, instance: str, *, context: ContextProvider | None = None,
-               state: str | None = None) -> MachineRunner:
+    def attach(
+        self,
+        spec: MachineSpec,
+        instance: str,
+        *,
+        context: ContextProvider | None = None,
+        state: str | None = None,
+    ) -> MachineRunner:
         """Another instance of a machine (one position machine per underlying).
 
         It reads every machine's state like the others, but its own state is not

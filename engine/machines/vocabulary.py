@@ -37,9 +37,7 @@ RUNNER_NAMES: dict[str, NameInfo] = {
 #: Runtime facts only machines read; the runtime's context provider fills them.
 MACHINE_NAMES: dict[str, NameInfo] = {
     **RUNNER_NAMES,
-    "broker.session_expired": NameInfo(
-        _B, "the broker login expired and could not be refreshed"
-    ),
+    "broker.session_expired": NameInfo(_B, "the broker login expired and could not be refreshed"),
     "underlying.side_held": NameInfo(
         _S,
         "option side held or being entered on this underlying across all rules "

@@ -241,12 +241,29 @@ def _syntax_diagnostic(source: SourceMap, e: yaml.YAMLError) -> Diagnostic:
     )
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree, parsed by libyaml when present (about 10x faster, same marks).
+
+    libyaml words its errors differently, so a document it rejects is parsed again by the
+    pure-Python parser, whose messages are the documented ones on every machine.
+    """
+    try:
+        return yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_yaml(text: str, file: str) -> YamlDocument:
     """Load one YAML document; raise SpecError when it cannot be read at all."""
     source = SourceMap(file, text)
     tabs = _tab_diagnostics(source)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.YAMLError as e:
         syntax = _syntax_diagnostic(source, e)
         same_line = any(t.line == syntax.line for t in tabs)

@@ -59,7 +59,9 @@ transitions:
     assert codes(machine, text) == ["unsent-trigger"]
 
 
-def test_check_when_declared_trigger_unused_then_warns(machine: Callable[[str], MachineSpec]) -> None:
+def test_check_when_declared_trigger_unused_then_warns(
+    machine: Callable[[str], MachineSpec],
+) -> None:
     text = """triggers: {fill: {}, spare: {}, quiet: {}}
 ignore: [quiet]
 states: {idle: {}, busy: {}}
@@ -70,16 +72,19 @@ transitions:
     assert codes(machine, text) == ["unused-trigger"]
 
 
-@pytest.mark.parametrize("guard", [
-    "vix > 30 and vix < 20",
-    "vix >= 30 and not (vix >= 25)",
-    "state.demo == 'busy'",
-    "data.gap and not data.gap",
-    "20 < vix < 10",
-    "abs(underlying.change_5m_pct) < 1 and underlying.change_5m_pct > 2",
-    "time > '15:00' and time < '09:15'",
-    "vix != 3 and vix == 3",
-])
+@pytest.mark.parametrize(
+    "guard",
+    [
+        "vix > 30 and vix < 20",
+        "vix >= 30 and not (vix >= 25)",
+        "state.demo == 'busy'",
+        "data.gap and not data.gap",
+        "20 < vix < 10",
+        "abs(underlying.change_5m_pct) < 1 and underlying.change_5m_pct > 2",
+        "time > '15:00' and time < '09:15'",
+        "vix != 3 and vix == 3",
+    ],
+)
 def test_check_when_guard_can_never_hold_then_never_true(
     machine: Callable[[str], MachineSpec], guard: str
 ) -> None:
@@ -92,10 +97,16 @@ transitions:
     assert codes(machine, text) == ["never-true"]
 
 
-@pytest.mark.parametrize("guard", [
-    "vix > 30 or vix < 20", "not (vix > 30) and not (vix < 40)", "vix * 2 > 30 and vix < 10",
-    "position.side == 'CE' or position.side == 'PE'", "account.day_pnl_pct < -params.x",
-])
+@pytest.mark.parametrize(
+    "guard",
+    [
+        "vix > 30 or vix < 20",
+        "not (vix > 30) and not (vix < 40)",
+        "vix * 2 > 30 and vix < 10",
+        "position.side == 'CE' or position.side == 'PE'",
+        "account.day_pnl_pct < -params.x",
+    ],
+)
 def test_check_when_guard_may_hold_then_no_never_true(
     machine: Callable[[str], MachineSpec], guard: str
 ) -> None:
@@ -120,10 +131,13 @@ transitions:
     assert codes(machine, text) == ["ambiguous"]
 
 
-@pytest.mark.parametrize("extra", [
-    'when: "vix < 25"',  # disjoint guards
-    "priority: 2",  # ...or distinct priorities (the other gets priority 1)
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        'when: "vix < 25"',  # disjoint guards
+        "priority: 2",  # ...or distinct priorities (the other gets priority 1)
+    ],
+)
 def test_check_when_guards_exclusive_or_prioritised_then_not_ambiguous(
     machine: Callable[[str], MachineSpec], extra: str
 ) -> None:
@@ -162,5 +176,7 @@ transitions:
 """
     assert codes(machine, text) == ["ambiguous"]
     fixed = text.replace("dest: a}\n  - {name: long", "dest: a, priority: 1}\n  - {name: long")
-    fixed = fixed.replace("after: 10m, source: idle, dest: a}", "after: 10m, source: idle, dest: a, priority: 2}")
+    fixed = fixed.replace(
+        "after: 10m, source: idle, dest: a}", "after: 10m, source: idle, dest: a, priority: 2}"
+    )
     assert codes(machine, fixed) == []

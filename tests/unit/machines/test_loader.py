@@ -7,13 +7,12 @@ from datetime import time
 from pathlib import Path
 
 import pytest
+from machines_testkit import MACHINES, SHIPPED
 
 from engine.errors import SpecError
 from engine.expr import ValueType
 from engine.machines import MachineSpec, is_machine_document, load_machine_file
 from engine.machines.spec import TICK
-
-from conftest import MACHINES, SHIPPED
 
 MINIMAL = """
 machine: demo
@@ -37,7 +36,11 @@ states:
     on_enter: [{notify: busy}]
     invariant: positions.open <= 1
 transitions:
-  - {name: start, trigger: go, source: idle, dest: busy, when: "event.size > 0 and vix < params.vix_max"}
+  - name: start
+    trigger: go
+    source: idle
+    dest: busy
+    when: "event.size > 0 and vix < params.vix_max"
   - {name: rest, after: params.cooldown, source: busy, dest: idle, priority: 2}
   - {name: close, at: params.late, source: busy, dest: idle, priority: 1}
 """
@@ -67,8 +70,12 @@ def test_load_when_minimal_text_then_builds_params_triggers_states_transitions(
 ) -> None:
     spec = machine(MINIMAL)
     assert {p.name: p.kind for p in spec.params.values()} == {
-        "vix_max": "number", "cooldown": "duration", "close_at": "time", "late": "time",
-        "label": "string", "strict": "bool",
+        "vix_max": "number",
+        "cooldown": "duration",
+        "close_at": "time",
+        "late": "time",
+        "label": "string",
+        "strict": "bool",
     }
     assert spec.params["cooldown"].guard_value == 30.0
     assert spec.params["close_at"].guard_value == time(15, 20)
@@ -87,7 +94,8 @@ def test_load_when_time_is_unquoted_then_yaml_sexagesimal_is_undone(
     machine: Callable[[str], MachineSpec],
 ) -> None:
     text = MINIMAL.replace("close_at: '15:20'", "close_at: 15:20").replace(
-        "at: params.late", "at: 15:20")
+        "at: params.late", "at: 15:20"
+    )
     spec = machine(text)
     assert spec.params["close_at"].value == "15:20"
     assert spec.transitions[2].at.clock == time(15, 20)
@@ -95,17 +103,20 @@ def test_load_when_time_is_unquoted_then_yaml_sexagesimal_is_undone(
 
 def test_load_when_file_has_errors_then_spec_error_lists_all_with_locations(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(MINIMAL.replace("dest: busy", "dest: bussy").replace("[{notify: busy}]",
-                                                                          "[notfy]"))
+    path.write_text(
+        MINIMAL.replace("dest: busy", "dest: bussy").replace("[{notify: busy}]", "[notfy]")
+    )
     with pytest.raises(SpecError) as info:
         load_machine_file(path, "machines/bad.yaml")
     codes = [(d.code, d.line) for d in info.value.diagnostics if d.severity == "error"]
     assert ("unknown-action", 20) in codes
-    assert ("unknown-state", 23) in codes
+    assert ("unknown-state", 26) in codes
     assert "machines/bad.yaml:20:" in info.value.render()
 
 
-def test_load_when_not_a_mapping_then_one_clear_error(machine: Callable[[str], MachineSpec]) -> None:
+def test_load_when_not_a_mapping_then_one_clear_error(
+    machine: Callable[[str], MachineSpec],
+) -> None:
     with pytest.raises(SpecError) as info:
         machine("- just\n- a list\n")
     assert [d.code for d in info.value.diagnostics] == ["not-a-machine"]
@@ -114,8 +125,10 @@ def test_load_when_not_a_mapping_then_one_clear_error(machine: Callable[[str], M
 def test_load_when_required_machine_is_broken_then_points_at_requires(
     machine: Callable[[str], MachineSpec], tmp_path: Path
 ) -> None:
-    (tmp_path / "other.yaml").write_text("machine: other\ninitial: a\nstates: {a: {}}\n"
-                                         "transitions: [{name: x, source: a, dest: b}]\n")
+    (tmp_path / "other.yaml").write_text(
+        "machine: other\ninitial: a\nstates: {a: {}}\n"
+        "transitions: [{name: x, source: a, dest: b}]\n"
+    )
     text = MINIMAL.replace("initial: idle", "initial: idle\nrequires: [other]")
     with pytest.raises(SpecError) as info:
         machine(text)
@@ -127,8 +140,9 @@ def test_load_when_required_machine_is_broken_then_points_at_requires(
 def test_load_when_required_file_declares_another_name_then_error(
     machine: Callable[[str], MachineSpec], tmp_path: Path
 ) -> None:
-    (tmp_path / "other.yaml").write_text("machine: else\ninitial: a\nstates: {a: {}}\n"
-                                         "transitions: []\n")
+    (tmp_path / "other.yaml").write_text(
+        "machine: else\ninitial: a\nstates: {a: {}}\ntransitions: []\n"
+    )
     with pytest.raises(SpecError) as info:
         machine(MINIMAL.replace("initial: idle", "initial: idle\nrequires: [other]"))
     assert "declares machine: 'else'" in info.value.diagnostics[0].message

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from machines_testkit import MACHINES, SHIPPED
 
 from engine.errors import SpecError
 from engine.machines import MachineSpec, load_machine_file
 from engine.machines.safety import machine_properties, system_properties
-
-from conftest import MACHINES, SHIPPED
 
 
 @pytest.fixture
@@ -52,49 +51,64 @@ def test_safety_when_entry_ignores_kill_switch_then_entry_while_tripped(edited) 
 
 
 def test_safety_when_exit_depends_on_session_then_exit_blocked(edited) -> None:  # type: ignore[no-untyped-def]
-    found = edited("position", "{name: exit,            trigger: exit, source: [open, partial], "
-                   "dest: exit_pending}",
-                   "{name: exit, trigger: exit, source: [open, partial], dest: exit_pending, "
-                   "when: \"state.session.entries_allowed\"}")
+    found = edited(
+        "position",
+        "{name: exit,            trigger: exit, source: [open, partial], dest: exit_pending}",
+        "{name: exit, trigger: exit, source: [open, partial], dest: exit_pending, "
+        'when: "state.session.entries_allowed"}',
+    )
     assert ("position.yaml", "exit-blocked") in found
 
 
 def test_safety_when_kill_not_handled_in_a_risk_state_then_reported(edited) -> None:  # type: ignore[no-untyped-def]
-    found = edited("killswitch", "{name: kill,         trigger: kill,   source: [armed, limited, "
-                   "resume_pending], dest: triggered}",
-                   "{name: kill, trigger: kill, source: [armed, resume_pending], dest: triggered}")
+    found = edited(
+        "killswitch",
+        "{name: kill,         trigger: kill,   source: [armed, limited, "
+        "resume_pending], dest: triggered}",
+        "{name: kill, trigger: kill, source: [armed, resume_pending], dest: triggered}",
+    )
     assert found == [("killswitch.yaml", "kill-not-handled")]
 
 
 def test_safety_when_kill_not_handled_while_position_open_then_product_reports(edited) -> None:  # type: ignore[no-untyped-def]
     # resume_pending holds no risk itself, but the position machine may still be open
-    found = edited("killswitch", "{name: sigint,       trigger: sigint, source: [armed, limited, "
-                   "resume_pending], dest: triggered}",
-                   "{name: sigint, trigger: sigint, source: [armed, limited], dest: triggered}",
-                   load="position")
+    found = edited(
+        "killswitch",
+        "{name: sigint,       trigger: sigint, source: [armed, limited, "
+        "resume_pending], dest: triggered}",
+        "{name: sigint, trigger: sigint, source: [armed, limited], dest: triggered}",
+        load="position",
+    )
     assert found == [("killswitch.yaml", "kill-not-handled")]
 
 
 def test_safety_when_halted_has_a_timer_out_then_halted_escape(edited) -> None:  # type: ignore[no-untyped-def]
-    found = edited("killswitch", "  - {name: rearm,",
-                   "  - {name: unhalt, after: 1h, source: halted, dest: armed}\n  - {name: rearm,")
+    found = edited(
+        "killswitch",
+        "  - {name: rearm,",
+        "  - {name: unhalt, after: 1h, source: halted, dest: armed}\n  - {name: rearm,",
+    )
     assert found == [("killswitch.yaml", "halted-escape")]
 
 
 def test_safety_when_stopping_can_return_to_trading_then_stopping_escape(edited) -> None:  # type: ignore[no-untyped-def]
-    found = edited("killswitch", "source: cancelling, dest: flattening}",
-                   "source: cancelling, dest: armed}")
+    found = edited(
+        "killswitch", "source: cancelling, dest: flattening}", "source: cancelling, dest: armed}"
+    )
     assert ("killswitch.yaml", "stopping-escape") in found
 
 
 def test_safety_when_kill_role_removed_then_missing_role(edited) -> None:  # type: ignore[no-untyped-def]
-    assert edited("killswitch", "  kill:\n    role: kill\n", "  kill:\n") == []  # sigint still kills
+    assert (
+        edited("killswitch", "  kill:\n    role: kill\n", "  kill:\n") == []
+    )  # sigint still kills
     found = edited("killswitch", "  sigint:\n    role: kill\n", "  sigint:\n")
     assert found == [("killswitch.yaml", "missing-role")]
 
 
 def test_safety_when_position_does_not_require_breakers_then_missing_requires(edited) -> None:  # type: ignore[no-untyped-def]
     edited("position", "and state.breakers.entries_allowed\n", "\n")
-    found = edited("position", "requires: [session, breakers, killswitch]",
-                   "requires: [session, killswitch]")
+    found = edited(
+        "position", "requires: [session, breakers, killswitch]", "requires: [session, killswitch]"
+    )
     assert found == [("position.yaml", "missing-requires")]

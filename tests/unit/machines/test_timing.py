@@ -12,9 +12,17 @@ from engine.machines.timing import parse_clock_spec, parse_duration
 from engine.timeutil import IST
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("30m", 1800), ("5m", 300), ("1h", 3600), ("90s", 90), ("1h30m", 5400), (" 2h ", 7200),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30m", 1800),
+        ("5m", 300),
+        ("1h", 3600),
+        ("90s", 90),
+        ("1h30m", 5400),
+        (" 2h ", 7200),
+    ],
+)
 def test_parse_duration_when_valid_then_counts_seconds(text: str, seconds: int) -> None:
     d = parse_duration(text)
     assert d.seconds == seconds
@@ -33,10 +41,17 @@ def test_parse_duration_when_longer_than_a_week_then_refuses() -> None:
         parse_duration("200h")
 
 
-@pytest.mark.parametrize(("text", "anchor", "offset"), [
-    ("15:20", "clock", 0), ("open", "open", 0), ("close", "close", 0),
-    ("close - 20m", "close", -1200), ("open + 45m", "open", 2700), ("close-1h", "close", -3600),
-])
+@pytest.mark.parametrize(
+    ("text", "anchor", "offset"),
+    [
+        ("15:20", "clock", 0),
+        ("open", "open", 0),
+        ("close", "close", 0),
+        ("close - 20m", "close", -1200),
+        ("open + 45m", "open", 2700),
+        ("close-1h", "close", -3600),
+    ],
+)
 def test_parse_clock_spec_when_valid_then_keeps_anchor_and_offset(
     text: str, anchor: str, offset: int
 ) -> None:
@@ -67,8 +82,12 @@ def test_resolve_when_relative_then_uses_the_days_session() -> None:
 
 
 def test_resolve_when_no_session_or_hours_unknown_then_none() -> None:
-    assert parse_clock_spec("close").resolve(date(2025, 1, 11), FakeCalendar(is_session=False)) is None
-    assert parse_clock_spec("open").resolve(date(2025, 1, 11), FakeCalendar(hours_known=False)) is None
+    assert (
+        parse_clock_spec("close").resolve(date(2025, 1, 11), FakeCalendar(is_session=False)) is None
+    )
+    assert (
+        parse_clock_spec("open").resolve(date(2025, 1, 11), FakeCalendar(hours_known=False)) is None
+    )
     assert parse_clock_spec("open").resolve(date(2025, 1, 11), None) is None
 
 
