@@ -21,7 +21,7 @@ import difflib
 from collections.abc import Iterable
 
 from engine.diagnostics import Diagnostic
-from engine.machines.analysis import Lit, conjoin, holds
+from engine.expr.analysis import Lit, conjoin, holds
 from engine.machines.graph import MachineGraph
 from engine.machines.spec import TICK, MachineSpec, TransitionSpec
 from engine.spec._yaml import Path_

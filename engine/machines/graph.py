@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from engine.machines.analysis import Dnf, analyse, can_hold, holds
+from engine.expr.analysis import Dnf, analyse, can_hold, holds
 from engine.machines.spec import MachineSpec, TransitionSpec
 from engine.machines.vocabulary import state_names
 

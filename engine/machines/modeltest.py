@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from engine.clock import SimClock
-from engine.machines.analysis import analyse, conjoin, negate, witness
+from engine.expr.analysis import analyse, conjoin, negate, witness
 from engine.machines.events import EmergencyRaised, MachineEvent, RecordingSink, TransitionTaken
 from engine.machines.graph import Edge, MachineGraph
 from engine.machines.runner import MachineRunner

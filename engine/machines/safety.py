@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.diagnostics import Diagnostic
-from engine.machines.analysis import analyse, holds
+from engine.expr.analysis import analyse, holds
 from engine.machines.checks import diag_at_guard
 from engine.machines.graph import MachineGraph
 from engine.machines.spec import MachineSpec, TransitionSpec

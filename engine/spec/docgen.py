@@ -79,6 +79,18 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "a trigger buys a side the direction never allows",
         _rule("vix < 20").replace("side: CE", "side: PE"),
     ),
+    "never-true": (
+        "a condition interval reasoning shows can never hold",
+        _rule("vix > 30 and vix < 20"),
+    ),
+    "shadowed-exit": (
+        "an exit that never fires because an earlier exit covers it (a warning, not an error)",
+        _rule("vix < 20").replace(
+            "exits:\n",
+            "exits:\n  - {name: stop_2, priority: 1, when: \"position.pnl_pct <= -2\"}\n"
+            "  - {name: stop_3, priority: 2, when: \"position.pnl_pct <= -3\"}\n",
+        ),
+    ),
     "syntax": ("the expression is not valid syntax", _rule("vix < ")),
     "too-long": ("the expression is longer than the limit", _rule("vix < 1" + " " * 4000)),
     "too-deep": (
@@ -117,9 +129,11 @@ def _example_output(text: str) -> str:
     from engine.spec.rules import load_rule_document
 
     try:
-        load_rule_document(load_yaml(text, "rules/example.yaml"))
+        spec = load_rule_document(load_yaml(text, "rules/example.yaml"))
     except SpecError as e:
         return "\n".join(d.render() for d in e.diagnostics)
+    if spec.warnings:
+        return "\n".join(d.render() for d in spec.warnings)
     raise AssertionError("an error-code example loaded without error")
 
 

@@ -8,6 +8,7 @@ expression's unknown names, types and forbidden constructs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,22 @@ class _RuleChecker:
                     f"add a direction for {side} or change the trigger's side",
                 )
 
+    def lint(self, compiled: dict[Path_, Expr]) -> list[Diagnostic]:
+        from engine.spec._lints import lint_conditions
+
+        exits = [
+            (("exits", i, "when"), item["name"], item["priority"])
+            for i, item in _items(self.data, "exits")
+        ]
+
+        def report(path: Path_, code: str, message: str, **kw: Any) -> Diagnostic:
+            severity = kw.pop("severity", "error")
+            d = self.source.diagnostic(path, code, message, where=self.where(path), **kw)
+            return dataclasses.replace(d, severity=severity)
+
+        params = {k: v for k, v in (self.data.get("params") or {}).items()}
+        return list(lint_conditions(compiled, exits, self.vocabulary, params, report))
+
     def compile(self, path: Path_, text: str, vocab: Vocabulary) -> Expr | None:
         origin = Origin(self.source.file, self.where(path), self.source.locator(path))
         try:
@@ -211,9 +228,13 @@ def load_rule_document(doc: YamlDocument) -> RuleSpec:
     checker.check_triggers_sides()
     # Expressions are checked even when the schema failed, so every error shows at once.
     compiled = _compile_all(checker, _vocabulary_of(doc.data))
+    warnings: list[Diagnostic] = []
+    if not checker.problems:
+        for d in checker.lint(compiled):
+            (warnings if d.severity == "warning" else checker.problems).append(d)
     if checker.problems:
-        raise SpecError(checker.problems)
-    return _build(checker, compiled)
+        raise SpecError([*checker.problems, *warnings])
+    return dataclasses.replace(_build(checker, compiled), warnings=tuple(warnings))
 
 
 def _items(data: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:

@@ -33,7 +33,7 @@ from engine.machines import (
     TransitionTaken,
     load_machine_file,
 )
-from engine.machines.analysis import analyse, holds, witness
+from engine.expr.analysis import analyse, holds, witness
 from engine.machines.modeltest import FakeCalendar
 from engine.timeutil import IST
 

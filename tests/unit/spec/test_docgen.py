@@ -24,4 +24,4 @@ def test_error_code_examples_when_rendered_then_each_shows_its_own_code() -> Non
     from engine.spec.docgen import _example_output
 
     for code, (_, example) in ERROR_CODES.items():
-        assert f"error[{code}]" in _example_output(example), code
+        assert f"[{code}]: " in _example_output(example), code
