@@ -57,7 +57,9 @@ def lint_conditions(
             continue
         if holds(conjoin(forms[path], *(negate(forms[p]) for p, _ in earlier)), vocab) is not False:
             continue
-        alone = [n for p, n in earlier if holds(conjoin(forms[path], negate(forms[p])), vocab) is False]
+        alone = [
+            n for p, n in earlier if holds(conjoin(forms[path], negate(forms[p])), vocab) is False
+        ]
         by = f"exit '{alone[0]}'" if alone else "the exits before it"
         yield report(
             path,

@@ -87,8 +87,8 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "an exit that never fires because an earlier exit covers it (a warning, not an error)",
         _rule("vix < 20").replace(
             "exits:\n",
-            "exits:\n  - {name: stop_2, priority: 1, when: \"position.pnl_pct <= -2\"}\n"
-            "  - {name: stop_3, priority: 2, when: \"position.pnl_pct <= -3\"}\n",
+            'exits:\n  - {name: stop_2, priority: 1, when: "position.pnl_pct <= -2"}\n'
+            '  - {name: stop_3, priority: 2, when: "position.pnl_pct <= -3"}\n',
         ),
     ),
     "syntax": ("the expression is not valid syntax", _rule("vix < ")),

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from simpleeval import SimpleEval
 
-from engine.expr import FUNCTIONS, OPERATORS, Missing, NameInfo, ValueType, Vocabulary
-from engine.expr import compile_expr
+from engine.expr import FUNCTIONS, OPERATORS, Missing, NameInfo, ValueType, Vocabulary, compile_expr
 
 NUMBER_NAMES = ["daily.adx", "daily.plus_di", "h1.prev.plus_di", "vix", "m5.rsi", "account.capital"]
 VOCAB = Vocabulary.of(

@@ -25,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from engine.clock import SimClock
 from engine.errors import InvalidTransition
 from engine.expr import MISSING, NameInfo, ValueType, Vocabulary, compile_expr
+from engine.expr.analysis import analyse, holds, witness
 from engine.machines import (
     MachineRunner,
     MachineSpec,
@@ -33,7 +34,6 @@ from engine.machines import (
     TransitionTaken,
     load_machine_file,
 )
-from engine.expr.analysis import analyse, holds, witness
 from engine.machines.modeltest import FakeCalendar
 from engine.timeutil import IST
 
