@@ -24,27 +24,8 @@ from engine.diagnostics import Diagnostic
 from engine.expr.analysis import Lit, conjoin, holds
 from engine.machines.graph import MachineGraph
 from engine.machines.spec import TICK, MachineSpec, TransitionSpec
-from engine.spec._yaml import Path_
 
 __all__ = ["static_checks"]
-
-
-def _diag(
-    spec: MachineSpec,
-    path: Path_,
-    code: str,
-    message: str,
-    *,
-    where: str = "",
-    hint: str = "",
-    on_key: bool = False,
-    severity: str = "error",
-) -> Diagnostic:
-    if spec.source is None:
-        d = Diagnostic(spec.file, 1, 1, code, message, where, hint)
-    else:
-        d = spec.source.diagnostic(path, code, message, where=where, hint=hint, on_key=on_key)
-    return d if severity == "error" else dataclasses.replace(d, severity=severity)
 
 
 def diag_at_guard(
@@ -58,7 +39,7 @@ def diag_at_guard(
 ) -> Diagnostic:
     """A diagnostic under the first character of the guard's text (not at a '>-' marker)."""
     path = (*t.path, "when")
-    d = _diag(spec, path, code, message, where=t.where, hint=hint, severity=severity)
+    d = spec.diagnostic(path, code, message, where=t.where, hint=hint, severity=severity)
     if spec.source is None or t.when is None:
         return d
     line, col, text = spec.source.locator(path)(0, 0)
@@ -84,8 +65,7 @@ def _check_unsent_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
         if t.trigger == TICK or t.trigger in spec.triggers:
             continue
         near = difflib.get_close_matches(t.trigger, list(spec.triggers), n=1, cutoff=0.6)
-        yield _diag(
-            spec,
+        yield spec.diagnostic(
             (*t.path, "trigger"),
             "unsent-trigger",
             f"nothing can send trigger '{t.trigger}': it is not declared under triggers:",
@@ -100,8 +80,7 @@ def _check_unused_triggers(spec: MachineSpec) -> Iterable[Diagnostic]:
     ignored = set(spec.ignore).union(*(s.ignore for s in spec.states.values()))
     for name, trigger in spec.triggers.items():
         if name not in spec.triggers_used and name not in ignored and name != TICK:
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 trigger.path,
                 "unused-trigger",
                 f"trigger '{name}' is declared but no transition uses it",
@@ -132,8 +111,7 @@ def _check_never_true(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagno
             continue
         dnf = forms[0]
         hint = _contradiction(dnf[0]) if dnf else "it is false in every state it leaves from"
-        yield _diag(
-            spec,
+        yield spec.diagnostic(
             (*t.path, "when"),
             "never-true",
             f"the guard can never be true: {t.when.source}",
@@ -175,8 +153,7 @@ def _pair(
         return None
     if _distinct_priorities(a, b):
         if graph.always(a, state):
-            return _diag(
-                spec,
+            return spec.diagnostic(
                 (*b.path, "name"),
                 "shadowed",
                 f"never fires from '{state}': {a.where} is always enabled there on "
@@ -187,8 +164,7 @@ def _pair(
             )
         return None
     what = "can both be enabled" if (a.timed or b.timed) else "can both hold"
-    return _diag(
-        spec,
+    return spec.diagnostic(
         (*b.path, "name"),
         "ambiguous",
         f"{a.where} and this transition both leave '{state}' on '{trigger}' and {what}",
@@ -201,8 +177,7 @@ def _pair(
 def _check_unreachable(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
     for name, state in spec.states.items():
         if name not in graph.reachable:
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 state.path,
                 "unreachable-state",
                 f"state '{name}' cannot be reached from the initial state '{spec.initial}'",
@@ -216,8 +191,7 @@ def _check_traps(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]
     for name, state in spec.states.items():
         if state.final or graph.ways_out(name):
             continue
-        yield _diag(
-            spec,
+        yield spec.diagnostic(
             state.path,
             "trap-state",
             f"state '{name}' is not final but has no way out",

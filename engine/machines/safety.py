@@ -41,7 +41,6 @@ from engine.machines.checks import diag_at_guard
 from engine.machines.graph import MachineGraph
 from engine.machines.spec import MachineSpec, TransitionSpec
 from engine.machines.vocabulary import state_names
-from engine.spec._yaml import Path_
 
 __all__ = ["BLOCKING_TAGS", "REQUIRED_ROLES", "machine_properties", "system_properties"]
 
@@ -57,25 +56,10 @@ REQUIRED_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...
 }
 
 
-def _diag(
-    spec: MachineSpec,
-    path: Path_,
-    code: str,
-    message: str,
-    *,
-    where: str = "",
-    hint: str = "",
-    on_key: bool = False,
-) -> Diagnostic:
-    if spec.source is None:
-        return Diagnostic(spec.file, 1, 1, code, message, where, hint)
-    return spec.source.diagnostic(path, code, message, where=where, hint=hint, on_key=on_key)
-
-
 def _diag_at_name(
     spec: MachineSpec, t: TransitionSpec, code: str, message: str, *, hint: str = ""
 ) -> Diagnostic:
-    return _diag(spec, (*t.path, "name"), code, message, where=t.where, hint=hint)
+    return spec.diagnostic((*t.path, "name"), code, message, where=t.where, hint=hint)
 
 
 # -- per machine -----------------------------------------------------------------------
@@ -94,8 +78,7 @@ def _check_roles(spec: MachineSpec) -> Iterable[Diagnostic]:
     roles, tags, needs = REQUIRED_ROLES.get(spec.name, ((), (), ()))
     for role in roles:
         if not spec.roles(role):
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 ("triggers",),
                 "missing-role",
                 f"the {spec.name} machine declares no trigger with role: {role}",
@@ -104,8 +87,7 @@ def _check_roles(spec: MachineSpec) -> Iterable[Diagnostic]:
             )
     for tag in tags:
         if not spec.tagged(tag):
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 ("states",),
                 "missing-role",
                 f"the {spec.name} machine has no state tagged {tag}",
@@ -114,8 +96,7 @@ def _check_roles(spec: MachineSpec) -> Iterable[Diagnostic]:
             )
     for other in needs:
         if other not in spec.requires:
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 ("machine",),
                 "missing-requires",
                 f"the {spec.name} machine must require '{other}'",
@@ -129,8 +110,7 @@ def _check_kill_handled(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diag
             candidates = spec.candidates(state, trigger)
             if any(graph.always(t, state) for t in candidates):
                 continue
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 ("states", state),
                 "kill-not-handled",
                 f"state '{state}' may hold risk but kill trigger '{trigger}' does not "
@@ -147,8 +127,7 @@ def _check_halted_escape(spec: MachineSpec) -> Iterable[Diagnostic]:
         for t in spec.transitions:
             if state not in t.sources or t.dest == state or t.trigger in resume:
                 continue
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 (*t.path, "name"),
                 "halted-escape",
                 f"leaves halted state '{state}' on '{t.label()}'; only the operator's "
@@ -165,8 +144,7 @@ def _check_stopping(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnost
     for state in spec.tagged("stopping"):
         for t in spec.transitions:
             if state in t.sources and t.dest not in allowed:
-                yield _diag(
-                    spec,
+                yield spec.diagnostic(
                     (*t.path, "dest"),
                     "stopping-escape",
                     f"goes from stopping state '{state}' to '{t.dest}', which is "
@@ -175,8 +153,7 @@ def _check_stopping(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnost
                     hint="once triggered, the kill switch must end in halted",
                 )
         if halted and not graph.reaches(state, halted, avoid_triggers=resume):
-            yield _diag(
-                spec,
+            yield spec.diagnostic(
                 ("states", state),
                 "stopping-escape",
                 f"halted cannot be reached from stopping state '{state}'",
@@ -316,8 +293,7 @@ def _kill_in_config(
             for t in ks.candidates(state, trigger)
         )
         if not ok:
-            yield _diag(
-                ks,
+            yield ks.diagnostic(
                 ("states", state),
                 "kill-not-handled",
                 f"kill trigger '{trigger}' is not certainly handled in '{state}' while "
@@ -341,8 +317,7 @@ def _exit_in_config(
             for t in pos.candidates(state, trigger)
         ):
             return
-    yield _diag(
-        pos,
+    yield pos.diagnostic(
         ("states", state),
         "exit-blocked",
         f"no exit is certainly enabled in '{state}' when {product.describe(config)}",

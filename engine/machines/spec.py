@@ -147,6 +147,25 @@ class MachineSpec:
     peers: dict[str, PeerInfo] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
     source: SourceMap | None = field(default=None, repr=False)
+
+    def diagnostic(
+        self,
+        path: Path_,
+        code: str,
+        message: str,
+        *,
+        where: str = "",
+        hint: str = "",
+        on_key: bool = False,
+        severity: str = "error",
+    ) -> Diagnostic:
+        """A diagnostic at path in this machine's file (line 1 when built without a file)."""
+        if self.source is None:
+            return Diagnostic(self.file, 1, 1, code, message, where, hint, severity=severity)
+        return self.source.diagnostic(
+            path, code, message, where=where, hint=hint, on_key=on_key, severity=severity
+        )
+
     #: Required machines, fully loaded (for the product-state safety checks and systems).
     required: dict[str, MachineSpec] = field(default_factory=dict, repr=False)
 

@@ -79,6 +79,7 @@ class SourceMap:
         where: str = "",
         hint: str = "",
         on_key: bool = False,
+        severity: str = "error",
     ) -> Diagnostic:
         span = self.span(path, on_key=on_key)
         return Diagnostic(
@@ -91,6 +92,7 @@ class SourceMap:
             hint=hint,
             source_line=self.line_text(span.line),
             length=span.length,
+            severity=severity,
         )
 
     def locator(self, path: Path_):  # type: ignore[no-untyped-def]

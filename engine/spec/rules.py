@@ -187,9 +187,7 @@ class _RuleChecker:
         ]
 
         def report(path: Path_, code: str, message: str, **kw: Any) -> Diagnostic:
-            severity = kw.pop("severity", "error")
-            d = self.source.diagnostic(path, code, message, where=self.where(path), **kw)
-            return dataclasses.replace(d, severity=severity)
+            return self.source.diagnostic(path, code, message, where=self.where(path), **kw)
 
         params = {k: v for k, v in (self.data.get("params") or {}).items()}
         return list(lint_conditions(compiled, exits, self.vocabulary, params, report))
