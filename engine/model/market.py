@@ -120,7 +120,8 @@ class Bar:
 
 
 _NEW = object.__new__
-_SETTERS = tuple(
+#: The slot setters of Bar in field order, for loaders that build bars in a tight loop.
+BAR_SLOT_SETTERS = _SETTERS = tuple(
     Bar.__dict__[name].__set__
     for name in (
         "symbol",
