@@ -17,7 +17,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import CalendarError
 from engine.expr import Missing, NameInfo, ValueType, Vocabulary
+from engine.model import ns_to_datetime
+from engine.timeutil import IST
 
 if TYPE_CHECKING:
     from engine.data.calendar import Calendar
@@ -262,9 +265,6 @@ class LiveContext:
 
     def on_clock(self, ts_ns: int) -> None:
         """Set time, date, weekday and the session and expiry counters for this instant."""
-        from engine.model import ns_to_datetime
-        from engine.timeutil import IST
-
         now = ns_to_datetime(ts_ns, IST)
         v = self.values
         v["time"] = now.time().replace(microsecond=0, tzinfo=None)
@@ -281,8 +281,6 @@ class LiveContext:
         if self.calendar is None:
             v["dte"] = v["dte_days"] = Missing("no calendar given")
             return
-        from engine.errors import CalendarError
-
         try:
             expiry = self.calendar.next_expiry(self.underlying, today)
             sessions, days = self.calendar.days_to_expiry(today, expiry.date)
@@ -295,8 +293,6 @@ class LiveContext:
         v = self.values
         session = None
         if self.calendar is not None:
-            from engine.errors import CalendarError
-
             try:
                 session = self.calendar.session(now.date())
             except CalendarError as e:

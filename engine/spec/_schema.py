@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import resources
@@ -92,8 +93,6 @@ def _errors_for(
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
         patterns = error.schema.get("patternProperties", {})
-        import re
-
         for key in error.instance:
             if key in known or any(re.search(p, key) for p in patterns):
                 continue
