@@ -117,7 +117,7 @@ def timeframe_vocabulary(
 ) -> dict[str, NameInfo]:
     """Bar fields and declared indicators of one timeframe, and the same one bar back."""
     out: dict[str, NameInfo] = {}
-    entries = {f: (doc, "INR") for f, doc in BAR_FIELDS.items()}
+    entries = {f: (doc, "qty" if f == "volume" else "price") for f, doc in BAR_FIELDS.items()}
     for name, definition in (indicators or {}).items():
         entries.setdefault(name, (f"{definition} on {timeframe} bars", ""))
     for name, (doc, unit) in entries.items():
