@@ -12,6 +12,7 @@ so every offset in the tree maps back to (line, column) of the original text.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 
 from engine.expr._limits import MAX_DEPTH, MAX_NODES, MAX_SOURCE_LENGTH
@@ -145,7 +146,10 @@ def parse_source(src: SourceText) -> tuple[ast.expr | None, Problem | None]:
     if problem is not None:
         return None, problem
     try:
-        tree = ast.parse(src.wrapped, mode="eval")
+        with warnings.catch_warnings():
+            # "1and x" parses with a SyntaxWarning; make it the syntax error it is.
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(src.wrapped, mode="eval")
     except SyntaxError as e:
         col = src.char_offset((e.offset or 1) - 1) if e.lineno == 1 else 0
         message = (e.msg or "invalid syntax").replace("'(' was never closed", "unbalanced brackets")

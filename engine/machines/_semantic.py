@@ -293,7 +293,7 @@ class SemanticBuild:
     def _check_unused_params(self) -> None:
         text = self.source.text
         for name in self.params:
-            if not re.search(rf"params\.{name}\b", text):
+            if not re.search(rf"params\.{re.escape(name)}\b", text):
                 self.error(
                     ("params", name),
                     "unused-param",

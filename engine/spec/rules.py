@@ -117,8 +117,8 @@ class _RuleChecker:
     def check_names_unique(self) -> None:
         seen: dict[str, str] = {}
         for section in _SECTIONS:
-            for i, item in enumerate(self.data.get(section) or []):
-                name = item.get("name") if isinstance(item, dict) else None
+            for i, item in _items(self.data, section):
+                name = item.get("name")
                 if not isinstance(name, str):
                     continue
                 if name in seen:
@@ -134,9 +134,13 @@ class _RuleChecker:
     def check_indicators(self) -> None:
         from engine.indicators import parse_indicator_spec
 
-        for tf, declared in (self.data.get("indicators") or {}).items():
-            for name, definition in (declared or {}).items():
+        for tf, declared in _mapping(self.data, "indicators").items():
+            if not isinstance(declared, dict):
+                continue  # the schema reports a timeframe that is not a mapping
+            for name, definition in declared.items():
                 path: Path_ = ("indicators", tf, name)
+                if not isinstance(definition, str):
+                    continue  # the schema reports a definition that is not text
                 if name == "prev" or name in BAR_FIELDS and definition != name:
                     self.report(
                         path,
@@ -167,9 +171,9 @@ class _RuleChecker:
                     )
 
     def check_triggers_sides(self) -> None:
-        sides = set(self.data.get("direction") or {})
-        for i, trig in enumerate(self.data.get("triggers") or []):
-            side = trig.get("side") if isinstance(trig, dict) else None
+        sides = set(_mapping(self.data, "direction"))
+        for i, trig in _items(self.data, "triggers"):
+            side = trig.get("side")
             if side in ("CE", "PE") and sides and side not in sides:
                 self.report(
                     ("triggers", i, "side"),
@@ -189,7 +193,7 @@ class _RuleChecker:
         def report(path: Path_, code: str, message: str, **kw: Any) -> Diagnostic:
             return self.source.diagnostic(path, code, message, where=self.where(path), **kw)
 
-        params = {k: v for k, v in (self.data.get("params") or {}).items()}
+        params = dict(_mapping(self.data, "params"))
         return list(lint_conditions(compiled, exits, self.vocabulary, params, report))
 
     def compile(self, path: Path_, text: str, vocab: Vocabulary) -> Expr | None:
@@ -203,11 +207,11 @@ class _RuleChecker:
 
 def _vocabulary_of(data: dict[str, Any]) -> Vocabulary:
     indicators = {
-        tf: dict(v or {})
-        for tf, v in (data.get("indicators") or {}).items()
+        tf: {n: d for n, d in (v or {}).items() if isinstance(d, str)}
+        for tf, v in _mapping(data, "indicators").items()
         if tf in TIMEFRAMES and isinstance(v, dict | type(None))
     }
-    params = {k: v for k, v in (data.get("params") or {}).items() if isinstance(v, int | float)}
+    params = {k: v for k, v in _mapping(data, "params").items() if isinstance(v, int | float)}
     return rule_vocabulary(indicators, params)
 
 
@@ -221,8 +225,7 @@ def load_rule_document(doc: YamlDocument) -> RuleSpec:
     checker = _RuleChecker(doc)
     checker.problems.extend(schema_diagnostics(doc.data, SCHEMA, source, checker.where))
     checker.check_names_unique()
-    if isinstance(doc.data.get("indicators"), dict):
-        checker.check_indicators()
+    checker.check_indicators()
     checker.check_triggers_sides()
     # Expressions are checked even when the schema failed, so every error shows at once.
     compiled = _compile_all(checker, _vocabulary_of(doc.data))
@@ -233,6 +236,12 @@ def load_rule_document(doc: YamlDocument) -> RuleSpec:
     if checker.problems:
         raise SpecError([*checker.problems, *warnings])
     return dataclasses.replace(_build(checker, compiled), warnings=tuple(warnings))
+
+
+def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """data[key] when it is a mapping, else {} (the schema reports the wrong shape)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _items(data: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
@@ -247,8 +256,7 @@ def _compile_all(checker: _RuleChecker, vocab: Vocabulary) -> dict[Path_, Expr]:
     out: dict[Path_, Expr] = {}
     data = checker.data
     paths: list[Path_] = []
-    if isinstance(data.get("direction"), dict):
-        paths += [("direction", side) for side in data["direction"]]
+    paths += [("direction", side) for side in _mapping(data, "direction")]
     for section in _SECTIONS:
         paths += [(section, i, "when") for i, _ in _items(data, section)]
     for path in paths:
