@@ -348,18 +348,22 @@ class _Checker:
                 node,
                 "not-allowed",
                 f"only the listed functions can be called; {self.text(func)!r} is not one",
-                f"allowed: {', '.join(sorted(FUNCTIONS))}",
+                f"allowed: {_ALLOWED_CALLS()}",
             )
             return ast.Constant(value=0), A
+        if func.id in CROSSINGS:
+            return self._crossing(node, func.id)
         info = FUNCTIONS.get(func.id)
         if info is None:
             danger = func.id in _KNOWN_DANGEROUS or func.id.startswith("_")
-            near = None if danger else self.vocab.suggest(func.id, candidates=FUNCTIONS)
+            near = (
+                None if danger else self.vocab.suggest(func.id, candidates=[*FUNCTIONS, *CROSSINGS])
+            )
             self.problem(
                 func,
                 "unknown-function",
                 f"'{func.id}' is not an allowed function",
-                f"did you mean '{near}'?" if near else f"allowed: {', '.join(sorted(FUNCTIONS))}",
+                f"did you mean '{near}'?" if near else f"allowed: {_ALLOWED_CALLS()}",
             )
             return ast.Constant(value=0), A
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
@@ -376,6 +380,67 @@ class _Checker:
         return ast.Call(func=ast.Name(id=info.name, ctx=ast.Load()), args=args, keywords=[]), (
             info.returns
         )
+
+    def _crossing(self, node: ast.Call, name: str) -> tuple[ast.expr, ValueType]:
+        """crosses_above(a, b) = a.prev <= b.prev and a > b (below: >= and <), where a
+        and b are context values with a previous bar, or numbers."""
+        if len(node.args) != 2 or node.keywords:
+            self.problem(node, "bad-call", f"{CROSSINGS[name][0]} takes exactly two values")
+            return ast.Constant(value=False), B
+        now: list[ast.expr] = []
+        before: list[ast.expr] = []
+        for arg in node.args:
+            checked, typ = self.visit(arg)
+            self._need(arg, typ, N, f"{name}()")
+            if _constant_number(checked) is not None:  # a number is the same one bar back
+                now.append(checked)
+                before.append(checked)
+                continue
+            path = checked.id if isinstance(checked, ast.Name) else ""
+            head, _, rest = path.partition(".")
+            prev = f"{head}.prev.{rest}"
+            if not rest or rest.startswith("prev.") or prev not in self.vocab:
+                if typ is not A:
+                    self.problem(
+                        arg,
+                        "bad-call",
+                        f"{name}() compares this bar with the previous one; "
+                        f"{self.text(arg)} has no previous bar",
+                        "use a bar field or indicator such as m5.ema9, or a number",
+                    )
+                return ast.Constant(value=False), B
+            self.names.add(prev)
+            now.append(checked)
+            prev_node = _mark(ast.Name(id=prev, ctx=ast.Load()), arg, self.src)
+            prev_node._text = prev  # shown in traces instead of the argument's own text
+            before.append(prev_node)
+        then_op, now_op = CROSSINGS[name][1]
+        was = ast.Compare(left=before[0], ops=[then_op()], comparators=[before[1]])
+        is_ = ast.Compare(left=now[0], ops=[now_op()], comparators=[now[1]])
+        for part, sources in ((was, before), (is_, now)):
+            _mark(part, node, self.src)
+            part._text = (  # type: ignore[attr-defined]
+                f"{_name_text(sources[0])} {_SYMBOL[type(part.ops[0])]} {_name_text(sources[1])}"
+            )
+        return ast.BoolOp(op=ast.And(), values=[was, is_]), B
+
+
+#: crossing operator -> (signature, (comparison one bar back, comparison now))
+CROSSINGS: dict[str, tuple[str, tuple[type, type]]] = {
+    "crosses_above": ("crosses_above(a, b)", (ast.LtE, ast.Gt)),
+    "crosses_below": ("crosses_below(a, b)", (ast.GtE, ast.Lt)),
+}
+_SYMBOL = {ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<"}
+
+
+def _ALLOWED_CALLS() -> str:  # noqa: N802 - reads as the constant it stands for
+    return ", ".join(sorted([*FUNCTIONS, *CROSSINGS]))
+
+
+def _name_text(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    return repr(_constant_number(node))
 
 
 def _constant_number(node: ast.expr) -> float | None:

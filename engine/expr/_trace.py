@@ -190,7 +190,7 @@ class TracePlan:
             raise TypeError(f"unchecked node {type(n).__name__} reached the tracer")
         index = len(self.nodes)
         start, end = getattr(n, "_start", 0), getattr(n, "_end", len(self.source))
-        text = self.flat[start:end].strip()
+        text = getattr(n, "_text", None) or self.flat[start:end].strip()
         self.nodes.append(_PlanNode(index, text, (start, end), kind, children, name, ops))
         self.lines.append(f"v{index} = {expr}")
         return index

@@ -8,6 +8,7 @@ rewrites them; a test fails when the committed file differs from a fresh renderi
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import tempfile
@@ -165,6 +166,15 @@ def _functions() -> str:
 
     rows = ["| function | returns | meaning |", "|---|---|---|"]
     rows += [f"| `{f.signature}` | {f.returns} | {f.doc} |" for f in FUNCTIONS.values()]
+    from engine.expr._check import CROSSINGS
+
+    for signature, (then_op, now_op) in CROSSINGS.values():
+        then, now = {ast.LtE: "<=", ast.GtE: ">="}[then_op], {ast.Gt: ">", ast.Lt: "<"}[now_op]
+        move = "rises above" if now == ">" else "falls below"
+        rows.append(
+            f"| `{signature}` | bool | true on the bar where a {move} b: "
+            f"`a.prev {then} b.prev and a {now} b` (a and b: bar fields, indicators or numbers) |"
+        )
     return "\n".join(rows) + "\n"
 
 

@@ -16,7 +16,16 @@ from simpleeval import SimpleEval
 
 from engine.expr import FUNCTIONS, OPERATORS, Missing, NameInfo, ValueType, Vocabulary, compile_expr
 
-NUMBER_NAMES = ["daily.adx", "daily.plus_di", "h1.prev.plus_di", "vix", "m5.rsi", "account.capital"]
+NUMBER_NAMES = [
+    "daily.adx",
+    "daily.prev.adx",
+    "daily.plus_di",
+    "h1.prev.plus_di",
+    "vix",
+    "m5.rsi",
+    "m5.prev.rsi",
+    "account.capital",
+]
 VOCAB = Vocabulary.of(
     {
         **{n: ValueType.NUMBER for n in NUMBER_NAMES},
@@ -67,7 +76,13 @@ def _bool_expr(with_time: bool) -> st.SearchStrategy[str]:
         st.sampled_from(["CE", "PE", "none"]).map(lambda s: f"(position.side == '{s}')"),
         st.sampled_from(["True", "False"]),
     ]
-    if with_time:
+    if with_time:  # (crossings are rewritten at load time, so only the checked tree has them)
+        crossable = st.one_of(st.sampled_from(["daily.adx", "m5.rsi"]), number_literal)
+        leaves.append(
+            st.tuples(
+                st.sampled_from(["crosses_above", "crosses_below"]), crossable, crossable
+            ).map(lambda t: f"{t[0]}({t[1]}, {t[2]})")
+        )
         clock = st.tuples(st.integers(9, 15), st.integers(0, 59)).map(
             lambda t: f"'{t[0]:02d}:{t[1]:02d}'"
         )

@@ -138,3 +138,21 @@ def test_context_when_calendar_given_then_dte_and_session_minutes(market_dir) ->
 def test_context_when_set_unknown_name_then_key_error() -> None:
     with pytest.raises(KeyError):
         make_context().set("position.pnl_pctt", 1.0)
+
+
+def test_crossing_when_run_on_real_daily_bars_then_matches_numpy(market_dir) -> None:
+    indicators = {"daily": {"ema9": "ema(9)", "ema21": "ema(21)"}}
+    ctx = LiveContext(rule_vocabulary(indicators), indicators)
+    expr = compile_expr("crosses_above(daily.ema9, daily.ema21)", ctx.vocabulary)
+    bars = daily_bars(market_dir, 1500)
+    closes = np.array([b.close for b in bars])
+    fast, slow = talib.EMA(closes, 9), talib.EMA(closes, 21)
+    fired = []
+    for bar in bars:
+        ctx.on_bar("daily", bar)
+        fired.append(expr.evaluate(ctx.values))
+    expected = [False] + [
+        bool(fast[i - 1] <= slow[i - 1] and fast[i] > slow[i]) for i in range(1, len(bars))
+    ]
+    assert fired == expected
+    assert sum(fired) > 10  # real golden crosses happened in these six years

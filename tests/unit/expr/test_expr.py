@@ -198,3 +198,48 @@ def test_evaluate_when_time_of_day_has_seconds_then_exact(vocab, context) -> Non
     assert compile_expr("time >= '15:20'", vocab).evaluate(context) is False
     context["time"] = time(15, 20)
     assert compile_expr("time >= '15:20'", vocab).evaluate(context) is True
+
+
+CROSS_VOCAB_NAMES = ["m5.ema9", "m5.ema21", "m5.prev.ema9", "m5.prev.ema21"]
+
+
+@pytest.mark.parametrize(
+    ("prev9", "prev21", "now9", "now21", "above", "below"),
+    [
+        (99, 100, 101, 100, True, False),  # crossed up
+        (100, 100, 101, 100, True, False),  # touched, then up: a cross
+        (101, 100, 102, 100, False, False),  # stayed above: a level, not an edge
+        (101, 100, 99, 100, False, True),  # crossed down
+        (99, 100, 100, 100, False, False),  # reached, did not cross
+    ],
+)
+def test_crossing_when_values_move_then_edge_not_level(
+    prev9: float, prev21: float, now9: float, now21: float, above: bool, below: bool
+) -> None:
+    from engine.expr import Vocabulary
+
+    vocab = Vocabulary.of({n: ValueType.NUMBER for n in CROSS_VOCAB_NAMES})
+    ctx = {"m5.prev.ema9": prev9, "m5.prev.ema21": prev21, "m5.ema9": now9, "m5.ema21": now21}
+    up = compile_expr("crosses_above(m5.ema9, m5.ema21)", vocab)
+    down = compile_expr("crosses_below(m5.ema9, m5.ema21)", vocab)
+    assert (up.evaluate(ctx), down.evaluate(ctx)) == (above, below)
+    assert up.reference(ctx) is above and up.trace(ctx).value is above
+
+
+def test_crossing_when_previous_bar_missing_then_false_and_trace_says_why() -> None:
+    from engine.expr import Vocabulary
+
+    vocab = Vocabulary.of({n: ValueType.NUMBER for n in CROSS_VOCAB_NAMES})
+    ctx = {
+        "m5.prev.ema9": Missing("m5.ema9 not ready (9 of 9 bars)"),
+        "m5.prev.ema21": 100,
+        "m5.ema9": 101,
+        "m5.ema21": 100,
+    }
+    trace = compile_expr("crosses_above(m5.ema9, m5.ema21)", vocab).trace(ctx)
+    assert trace.value is False
+    assert [c.text for c in trace.root.children] == [
+        "m5.prev.ema9 <= m5.prev.ema21",
+        "m5.ema9 > m5.ema21",
+    ]
+    assert "m5.prev.ema9 is missing" in trace.root.children[0].note
