@@ -29,34 +29,26 @@ def _first_missing(args: tuple[Any, ...]) -> Missing | None:
     return None
 
 
-def div(a: Any, b: Any) -> Any:
-    if type(a) is Missing:
-        return a
-    if type(b) is Missing:
-        return b
-    if b == 0:
-        return Missing("division by zero")
-    return a / b
+def _zero_guarded(fn: Callable[[Any, Any], Any], reason: str) -> Callable[[Any, Any], Any]:
+    """``fn(a, b)`` that passes a missing operand through and gives a missing value,
+    not an exception, when ``b`` is zero."""
+
+    def guarded(a: Any, b: Any) -> Any:
+        if type(a) is Missing:
+            return a
+        if type(b) is Missing:
+            return b
+        if b == 0:
+            return Missing(reason)
+        return fn(a, b)
+
+    guarded.__name__ = fn.__name__
+    return guarded
 
 
-def floordiv(a: Any, b: Any) -> Any:
-    if type(a) is Missing:
-        return a
-    if type(b) is Missing:
-        return b
-    if b == 0:
-        return Missing("division by zero")
-    return a // b
-
-
-def mod(a: Any, b: Any) -> Any:
-    if type(a) is Missing:
-        return a
-    if type(b) is Missing:
-        return b
-    if b == 0:
-        return Missing("modulo by zero")
-    return a % b
+div = _zero_guarded(op.truediv, "division by zero")
+floordiv = _zero_guarded(op.floordiv, "division by zero")
+mod = _zero_guarded(op.mod, "modulo by zero")
 
 
 def power(a: Any, b: Any) -> Any:

@@ -8,7 +8,6 @@ actions). Guard errors point at the line and column inside the YAML string.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
@@ -60,9 +59,10 @@ class SemanticBuild:
         on_key: bool = False,
         severity: str = "error",
     ) -> None:
-        d = self.source.diagnostic(path, code, message, where=where, hint=hint, on_key=on_key)
         self.diagnostics.append(
-            d if severity == "error" else dataclasses.replace(d, severity=severity)
+            self.source.diagnostic(
+                path, code, message, where=where, hint=hint, on_key=on_key, severity=severity
+            )
         )
 
     def _at_text(
