@@ -198,30 +198,33 @@ class BarValidator:
         self._last_session = session
 
     def _reject(self, bar: Bar, reason: DataIssue, detail: str) -> None:
-        self.rejected[reason] += 1
-        log.info(
-            "{} {} bar at {} rejected [{}]: {}",
-            bar.symbol,
-            bar.timeframe.value,
-            bar.start_ist.isoformat(),
-            reason.value,
-            detail,
-        )
-        if self._on_event is not None:
-            self._on_event(BarRejected(bar.symbol, bar.timeframe, bar.ts_event, reason, detail))
+        self._note(bar, reason, detail, "rejected", self.rejected, BarRejected)
 
     def _flag(self, bar: Bar, reason: DataIssue, detail: str) -> None:
-        self.flagged[reason] += 1
+        self._note(bar, reason, detail, "flagged", self.flagged, BarFlagged)
+
+    def _note(
+        self,
+        bar: Bar,
+        reason: DataIssue,
+        detail: str,
+        verdict: str,
+        counter: Counter[DataIssue],
+        event: type[BarRejected] | type[BarFlagged],
+    ) -> None:
+        """Count, log and announce one rejected or flagged bar."""
+        counter[reason] += 1
         log.info(
-            "{} {} bar at {} flagged [{}]: {}",
+            "{} {} bar at {} {} [{}]: {}",
             bar.symbol,
             bar.timeframe.value,
             bar.start_ist.isoformat(),
+            verdict,
             reason.value,
             detail,
         )
         if self._on_event is not None:
-            self._on_event(BarFlagged(bar.symbol, bar.timeframe, bar.ts_event, reason, detail))
+            self._on_event(event(bar.symbol, bar.timeframe, bar.ts_event, reason, detail))
 
 
 def validate_bars(
