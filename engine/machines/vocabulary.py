@@ -1,6 +1,6 @@
 """The names a machine's guards and invariants may read.
 
-The runtime vocabulary of ``engine.context`` (time, vix, positions.open, account.* ...),
+The runtime vocabulary of ``engine.vocabulary`` (time, vix, positions.open, account.* ...),
 extended with what only machines read:
 
 - ``calendar.*``: today's session facts, filled by the machine runner from the calendar;
@@ -18,33 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.context import base_vocabulary
 from engine.expr import NameInfo, ValueType, Vocabulary
+from engine.vocabulary import MACHINE_NAMES, RUNNER_NAMES, base_vocabulary
 
 __all__ = ["MACHINE_NAMES", "RUNNER_NAMES", "PeerInfo", "machine_vocabulary", "state_names"]
 
 _N, _B, _S = ValueType.NUMBER, ValueType.BOOL, ValueType.STRING
-
-#: Names the machine runner fills itself, from the calendar, at every step.
-RUNNER_NAMES: dict[str, NameInfo] = {
-    "calendar.is_session": NameInfo(_B, "today (IST) is an F&O trading session"),
-    "calendar.hours_known": NameInfo(_B, "today's session hours are published"),
-    "calendar.session_kind": NameInfo(
-        _S, "kind of today's session: regular, muhurat, budget_session ... or none"
-    ),
-}
-
-#: Runtime facts only machines read; the runtime's context provider fills them.
-MACHINE_NAMES: dict[str, NameInfo] = {
-    **RUNNER_NAMES,
-    "broker.session_expired": NameInfo(_B, "the broker login expired and could not be refreshed"),
-    "underlying.side_held": NameInfo(
-        _S,
-        "option side held or being entered on this underlying across all rules "
-        "(open positions and working entry orders)",
-        ("CE", "PE", "none"),
-    ),
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.context import BAR_FIELDS, TIMEFRAMES, base_vocabulary
+from engine.vocabulary import BAR_FIELDS, TIMEFRAMES, base_vocabulary
 
 __all__ = ["ERROR_CODES", "SECTIONS", "regenerate"]
 

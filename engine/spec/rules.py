@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.context import BAR_FIELDS, TIMEFRAMES, rule_vocabulary
 from engine.diagnostics import Diagnostic
 from engine.errors import ExprError, SpecError
 from engine.expr import Expr, Origin, ValueType, Vocabulary, compile_expr
 from engine.spec._schema import schema_diagnostics
 from engine.spec._yaml import Path_, SourceMap, YamlDocument, load_yaml_file
+from engine.vocabulary import BAR_FIELDS, TIMEFRAMES, rule_vocabulary
 
 __all__ = ["Condition", "ExitRule", "RuleSpec", "Trigger", "load_rule_document", "load_rule_file"]
 

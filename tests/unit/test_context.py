@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import talib
 
-from engine.context import LiveContext, rule_vocabulary
+from engine.context import LiveContext
 from engine.expr import compile_expr, is_missing
 from engine.model import Bar, Timeframe, to_ns
 from engine.timeutil import IST
+from engine.vocabulary import rule_vocabulary
 
 
 def daily_bars(market_dir: Path, limit: int = 400) -> list[Bar]:
