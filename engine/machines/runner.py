@@ -1,6 +1,6 @@
 """Stepping one machine: the API the runtime drives.
 
-``MachineRunner(spec, clock=..., context=..., actions=..., listener=...)``:
+``MachineRunner(spec, clock=..., facts=... | context=..., actions=..., listener=...)``:
 
 - ``send(trigger, **values)``: an event. The first transition (priority, then file
   order) out of the current state on that trigger whose timing and guard hold is taken
@@ -10,24 +10,31 @@
 - ``tick(now=None)``: the clock's trigger. Takes ``tick`` transitions, including
   ``after:`` (time in state) and ``at:`` (time of the trading day), repeatedly until none
   is enabled, so an engine started at 11:00 catches up through the morning's stages.
-- ``state``; events go to the listener; actions go to the action sink as commands.
+- ``wake(now)``: the runtime's way in. A machine is not polled: the runtime calls
+  ``touch(name)`` when a name some tick guard of the machine reads has changed and
+  ``wake(now)`` when ``next_deadline()`` has passed; only the transitions whose inputs
+  changed or whose time came are evaluated (the others were false and still are).
 
-After every transition the invariants of the state are checked; a violation is an
-``EmergencyRaised`` event and the sink is told to escalate (``strict=True``, or no sink,
-also raises ``InvariantViolated``).
+Taking a transition is one step with a fixed order, whoever drives it: the new state is
+set and published (``state.NAME`` for the other machines), the invariants are checked,
+then the ``TransitionTaken`` event goes to the listener, and only then are the actions
+handed to the action sink, which queues them. Nobody observes a state whose invariants
+were not checked, and no action runs inside the transition that requested it. A
+``RunnerHost`` (``MachineSystem``) takes over publication, invariants and emission for a
+set of machines; a runner alone does them for itself.
 
-Guards run on the fast path (``expr.evaluate``) against a context that layers the
-runner's own names (params, state.*, calendar.*, event.*) over the runtime's context
-(only the names the machine reads are copied). A transition taken records the values
-its guard read; ``explain(event)`` rebuilds the full trace from them on request, so a
-step stays within its 20-microsecond budget.
+Guards run on the fast path (``expr.evaluate``) against a context holding the runner's
+own names (params, state.*, calendar.*, event.*) that falls back to the runtime's facts
+(a live mapping, never copied). A guard holds only when its value is ``True``: a missing
+value never enables a transition. A transition taken records the values its guard read;
+``explain(event)`` rebuilds the full trace from them on request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from loguru import logger
 
@@ -51,7 +58,7 @@ from engine.machines.vocabulary import state_names
 from engine.model.market import IST_OFFSET_NS, NANOS, ist_date_of, to_ns
 from engine.timeutil import IST
 
-__all__ = ["MAX_CASCADE", "ContextProvider", "MachineRunner"]
+__all__ = ["MAX_CASCADE", "ContextProvider", "MachineRunner", "RunnerHost"]
 
 log = logger.bind(category="machines")
 
@@ -60,6 +67,56 @@ MAX_CASCADE = 32
 _DAY_NS = 86_400 * NANOS
 ContextProvider = Callable[[], Mapping[str, Any]]
 _NOT_SENT = Missing("not sent with this trigger")
+_ALL = -1  # every bit set: every tick candidate must be evaluated
+
+
+class RunnerHost(Protocol):
+    """Who publishes a runner's state and carries out what a transition produced."""
+
+    def published(self, runner: MachineRunner) -> None:
+        """The runner entered a new state: tell whoever reads ``state.NAME``."""
+        ...
+
+    def transition_done(
+        self, runner: MachineRunner, event: TransitionTaken, actions: list[ActionRequested]
+    ) -> None:
+        """Check invariants, then emit the event, then hand the actions to the sink."""
+        ...
+
+    def emit(self, event: MachineEvent) -> None:
+        """An event that is not a transition (trigger ignored, emergency)."""
+        ...
+
+    def escalate(self, emergency: EmergencyRaised) -> None: ...
+
+
+class _Alone:
+    """The host of a runner that is not part of a system: it does everything for itself."""
+
+    def __init__(self, runner: MachineRunner) -> None:
+        self.runner = runner
+
+    def published(self, runner: MachineRunner) -> None:
+        runner._ctx.update(runner._state_entries[runner.state])
+
+    def transition_done(
+        self, runner: MachineRunner, event: TransitionTaken, actions: list[ActionRequested]
+    ) -> None:
+        if runner.spec.states[runner.state].invariants:
+            runner.check_invariants(refresh=False)
+        self.emit(event)
+        for action in actions:
+            self.emit(action)
+            if runner._sink is not None:
+                runner._sink.request(action)
+
+    def emit(self, event: MachineEvent) -> None:
+        if self.runner._listener is not None:
+            self.runner._listener(event)
+
+    def escalate(self, emergency: EmergencyRaised) -> None:
+        if self.runner._sink is not None:
+            self.runner._sink.escalate(emergency)
 
 
 class MachineRunner:
@@ -71,6 +128,7 @@ class MachineRunner:
         *,
         clock: Clock,
         context: ContextProvider | None = None,
+        facts: Mapping[str, Any] | None = None,
         actions: ActionSink | None = None,
         listener: Listener | None = None,
         calendar: SessionSource | None = None,
@@ -78,9 +136,12 @@ class MachineRunner:
         name: str | None = None,
         strict: bool = False,
         backend: str = "table",
+        host: RunnerHost | None = None,
     ) -> None:
         if state is not None and state not in spec.states:
             raise ValueError(f"{spec.name} has no state '{state}'")
+        if context is not None and facts is not None:
+            raise ValueError("give either a context provider or a facts mapping, not both")
         self.spec = spec
         self.name = name or spec.name
         self.clock = clock
@@ -99,12 +160,12 @@ class MachineRunner:
         self._day_start_ns = -_DAY_NS  # start of self._day (epoch ns); forces a first load
         self._at_cache: dict[ClockTime, int | None] = {}
         self._violated: set[tuple[str, str]] = set()
-        self._ctx = GuardContext(runtime_reads(spec))
+        # With a provider, the names guards read are copied in at each step (tests, tools);
+        # with facts, guards read the live mapping through the context's fallback.
+        self._ctx = GuardContext(runtime_reads(spec) if context is not None else ())
         self._ctx.update(spec.guard_params)
-        self._ctx.load(EMPTY)
+        self._ctx.load(facts if facts is not None else EMPTY)
         self._state_entries = {s: state_names(spec.peer_info, s) for s in spec.states}
-        self._publish: Callable[[MachineRunner], None] = self._publish_self
-        self._after: Callable[[MachineRunner], None] = _own_invariants
         self._needs_calendar = needs_calendar(spec)
         self._table = self._compile()
         self._ignorable = {
@@ -123,10 +184,23 @@ class MachineRunner:
             t.index: tuple(sorted(t.when.names)) for t in spec.transitions if t.when is not None
         }
         self._by_name = {t.name: t for t in spec.transitions}
+        # Wake bookkeeping: for each state, which tick candidates read which name (a bit
+        # mask over the state's tick candidates, in evaluation order).
+        self._watch = self._watch_masks()
+        self._timed = {
+            state: [
+                (i, after_ns, at)
+                for i, (_, _, after_ns, at) in enumerate(by_trigger.get(TICK, ()))
+                if after_ns is not None or at is not None
+            ]
+            for state, by_trigger in self._table.items()
+        }
+        self._dirty = _ALL
         if backend not in ("table", "transitions"):
             raise ValueError(f"backend must be 'table' or 'transitions', not {backend!r}")
         self._backend = ReferenceBackend(self) if backend == "transitions" else None
-        self._publish(self)
+        self._host: RunnerHost = host if host is not None else _Alone(self)
+        self._host.published(self)
 
     # -- public API -----------------------------------------------------------------------
     @property
@@ -138,6 +212,11 @@ class MachineRunner:
         """When the current state was entered (epoch ns, engine clock)."""
         return self._entered_ns
 
+    @property
+    def watched_names(self) -> frozenset[str]:
+        """Every name some tick guard of this machine reads, in any state."""
+        return frozenset(n for masks in self._watch.values() for n in masks)
+
     def send(self, trigger: str, **values: Any) -> TransitionTaken | None:
         """Process one event; the transition taken, or None (see the module docstring)."""
         if trigger == TICK:
@@ -148,7 +227,7 @@ class MachineRunner:
             if trigger not in self._ignorable[self._state]:
                 raise InvalidTransition(self.name, self._state, trigger)
             self._begin(self.clock.now_ns())
-            self._emit(
+            self._host.emit(
                 TriggerIgnored(
                     self.name, self._state, trigger, "ignored in this state", self._now_ns, values
                 )
@@ -158,7 +237,7 @@ class MachineRunner:
         self._set_event(trigger, values)
         taken = self._fire(trigger, candidates, values)
         if taken is None:
-            self._emit(
+            self._host.emit(
                 TriggerIgnored(
                     self.name, self._state, trigger, "no guard held", self._now_ns, values
                 )
@@ -169,18 +248,40 @@ class MachineRunner:
         self, now: datetime | int | None = None, *, cascade: bool = True
     ) -> list[TransitionTaken]:
         """Take every enabled tick transition (at most one when ``cascade`` is False)."""
+        self._dirty = _ALL
+        return self.wake(now, cascade=cascade)
+
+    def touch(self, name: str) -> bool:
+        """A name changed; True when some tick candidate of the current state reads it."""
+        bits = self._watch[self._state].get(name)
+        if bits:
+            self._dirty |= bits
+            return True
+        return False
+
+    @property
+    def pending(self) -> bool:
+        """Some tick candidate must be evaluated at the next wake."""
+        return self._dirty != 0
+
+    def wake(
+        self, now: datetime | int | None = None, *, cascade: bool = True
+    ) -> list[TransitionTaken]:
+        """Evaluate the tick candidates whose inputs changed or whose time came."""
         ns = self.clock.now_ns() if now is None else (now if isinstance(now, int) else to_ns(now))
         if ns < self._now_ns:
             raise ValueError(f"{self.name}: time went backwards ({ns} < {self._now_ns})")
         self._begin(ns)
+        self._mark_due()
         out: list[TransitionTaken] = []
         for _ in range(MAX_CASCADE if cascade else 1):
-            candidates = self._table[self._state].get(TICK)
-            taken = self._fire(TICK, candidates, EMPTY) if candidates else None
+            if not self._dirty:
+                return out
+            taken = self._fire_tick()
             if taken is None:
                 return out
             out.append(taken)
-        if cascade:
+        if cascade and self._dirty:
             self._emergency(
                 "TICK_CASCADE",
                 f"{MAX_CASCADE} transitions in one tick; the "
@@ -188,6 +289,28 @@ class MachineRunner:
                 {},
             )
         return out
+
+    def next_deadline(self) -> int | None:
+        """The earliest instant a timed tick transition of the current state becomes due.
+
+        ``at:`` times are resolved for the current trading day only; the runtime wakes
+        every machine at the start of each day, when the new day's times are resolved.
+        """
+        best: int | None = None
+        now = self._now_ns
+        for c in self._table[self._state].get(TICK, ()):
+            _, _, after_ns, at = c
+            due: int | None = None
+            if after_ns is not None:
+                due = self._entered_ns + after_ns
+            if at is not None:
+                at_ns = self._at_ns(at)
+                if at_ns is None or at_ns <= self._entered_at_ns:
+                    continue  # not today (or already passed in this state)
+                due = at_ns if due is None else max(due, at_ns)
+            if due is not None and due > now and (best is None or due < best):
+                best = due
+        return best
 
     def enabled(self, trigger: str) -> list[TransitionSpec]:
         """The transitions that would be taken for ``trigger`` now, first one first."""
@@ -207,15 +330,14 @@ class MachineRunner:
     def check_invariants(self, *, refresh: bool = True) -> list[EmergencyRaised]:
         """Check the current state's invariants; emit an emergency for each violated one.
 
-        ``refresh`` reads the runtime's context again first (the default: call this after
-        any change the runner did not step on, such as another machine's transition).
+        ``refresh`` reads a context provider again first (only runners built with one).
         """
         if refresh and self._provider is not None:
             self._ctx.load(self._provider())
         out = []
         for inv in self.spec.states[self._state].invariants:
             key = (self._state, inv.source)
-            if inv.expr.evaluate(self._ctx):
+            if inv.expr.evaluate(self._ctx) is True:
                 self._violated.discard(key)
                 continue
             if key in self._violated:
@@ -251,13 +373,36 @@ class MachineRunner:
             }
         return table
 
+    def _watch_masks(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for state, by_trigger in self._table.items():
+            masks: dict[str, int] = {}
+            for i, (t, _, _, _) in enumerate(by_trigger.get(TICK, ())):
+                for name in t.when.names if t.when is not None else ():
+                    masks[name] = masks.get(name, 0) | (1 << i)
+            out[state] = masks
+        return out
+
     def _begin(self, now_ns: int) -> None:
         self._now_ns = now_ns
         if not self._day_start_ns <= now_ns < self._day_start_ns + _DAY_NS:
             self._new_day(ist_date_of(now_ns))
             self._day_start_ns = now_ns - (now_ns + IST_OFFSET_NS) % _DAY_NS
+            self._dirty = _ALL  # calendar.* and today's at: times changed
         if self._provider is not None:
             self._ctx.load(self._provider())
+
+    def _mark_due(self) -> None:
+        """Timed candidates whose time has come are evaluated again."""
+        now = self._now_ns
+        for i, after_ns, at in self._timed[self._state]:
+            if after_ns is not None and now - self._entered_ns < after_ns:
+                continue
+            if at is not None:
+                at_ns = self._at_ns(at)
+                if at_ns is None or not self._entered_at_ns < at_ns <= now:
+                    continue
+            self._dirty |= 1 << i
 
     def _set_event(self, trigger: str, values: Mapping[str, Any]) -> None:
         declared = self._events.get(trigger, ())
@@ -279,7 +424,25 @@ class MachineRunner:
             at_ns = self._at_ns(at)
             if at_ns is None or not (self._entered_at_ns < at_ns <= self._now_ns):
                 return False
-        return guard is None or bool(guard(self._ctx))
+        return guard is None or guard(self._ctx) is True
+
+    def _fire_tick(self) -> TransitionTaken | None:
+        candidates = self._table[self._state].get(TICK)
+        if not candidates:
+            self._dirty = 0
+            return None
+        if self._backend is not None:
+            self._dirty = 0
+            return self._fire(TICK, candidates, EMPTY)
+        dirty = self._dirty
+        for i, c in enumerate(candidates):
+            bit = 1 << i
+            if not dirty & bit:
+                continue  # false at its last evaluation and nothing it reads changed
+            if self._enabled(c):
+                return self._take(c, EMPTY)
+        self._dirty = 0  # every candidate that had to be looked at was false
+        return None
 
     def _fire(
         self, trigger: str, candidates: Any, values: Mapping[str, Any]
@@ -287,16 +450,8 @@ class MachineRunner:
         if self._backend is not None:
             chosen = self._backend.fire(trigger)
             return None if chosen is None else self._take(chosen, values)
-        ctx, now = self._ctx, self._now_ns
-        for c in candidates:  # _enabled, inlined: this loop is the hot path
-            _, guard, after_ns, at = c
-            if after_ns is not None and now - self._entered_ns < after_ns:
-                continue
-            if at is not None:
-                at_ns = self._at_ns(at)
-                if at_ns is None or not self._entered_at_ns < at_ns <= now:
-                    continue
-            if guard is None or guard(ctx):
+        for c in candidates:
+            if self._enabled(c):
                 return self._take(c, values)
         return None
 
@@ -321,19 +476,21 @@ class MachineRunner:
             entered_at = self._at_ns(t.at) or now  # as scheduled: later at: stages catch up
             guard["at"] = t.at.text
             guard["at_time"] = datetime.fromtimestamp(entered_at / NANOS, IST).strftime("%H:%M:%S")
+        # 1. the new state, published before anyone else runs
         self._state = t.dest
         self._entered_ns = now
         self._entered_at_ns = entered_at
+        self._dirty = _ALL
         if self._violated:
             self._violated = {k for k in self._violated if k[0] == t.dest}
-        self._publish(self)
+        self._host.published(self)
+        # 2. invariants, 3. the event, 4. the actions (queued by the sink, run afterwards)
         event = TransitionTaken(self.name, t.name, source, t.dest, t.trigger, now, guard, values)
-        if self._listener is not None:
-            self._listener(event)
-        actions = self._effects[source, t.index]
-        if actions:
-            self._actions(actions)
-        self._after(self)
+        actions = [
+            ActionRequested(self.name, name, args, cause, now)
+            for name, args, cause in self._effects[source, t.index]
+        ]
+        self._host.transition_done(self, event, actions)
         return event
 
     # -- time ----------------------------------------------------------------------------
@@ -374,40 +531,25 @@ class MachineRunner:
         return self._calendar
 
     def _at_ns(self, at: ClockTime) -> int | None:
-        if at not in self._at_cache:
-            assert self._day is not None
-            try:
-                self._at_cache[at] = at.resolve_ns(self._day, self._get_calendar())
-            except CalendarError as e:
-                log.warning("{}: cannot resolve at: {} on {}: {}", self.name, at.text, self._day, e)
-                self._at_cache[at] = None
-        return self._at_cache[at]
+        try:
+            return self._at_cache[at]
+        except KeyError:
+            pass
+        if self._day is None:
+            self._begin(self._now_ns)
+        assert self._day is not None
+        try:
+            value = at.resolve_ns(self._day, self._get_calendar())
+        except CalendarError as e:
+            log.warning("{}: cannot resolve at: {} on {}: {}", self.name, at.text, self._day, e)
+            value = None
+        self._at_cache[at] = value
+        return value
 
     # -- output --------------------------------------------------------------------------
-    def _emit(self, event: MachineEvent) -> None:
-        if self._listener is not None:
-            self._listener(event)
-
-    def _actions(self, calls: tuple[tuple[str, Mapping[str, Any], str], ...]) -> None:
-        for name, args, cause in calls:
-            action = ActionRequested(self.name, name, args, cause, self._now_ns)
-            if self._listener is not None:
-                self._listener(action)
-            if self._sink is not None:
-                self._sink.request(action)
-
     def _emergency(self, code: str, message: str, reads: Mapping[str, Any]) -> EmergencyRaised:
         event = EmergencyRaised(self.name, self._state, code, message, self._now_ns, dict(reads))
         log.error("{}: {}: {}", self.name, code, message)
-        self._emit(event)
-        if self._sink is not None:
-            self._sink.escalate(event)
+        self._host.emit(event)
+        self._host.escalate(event)
         return event
-
-    def _publish_self(self, runner: MachineRunner) -> None:
-        self._ctx.update(self._state_entries[self._state])
-
-
-def _own_invariants(runner: MachineRunner) -> None:
-    if runner.spec.states[runner.state].invariants:
-        runner.check_invariants(refresh=False)

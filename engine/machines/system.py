@@ -2,25 +2,37 @@
 
 The four shipped machines form one system: the position machine's ``enter`` is enabled
 only when ``state.session.entries_allowed``, ``state.breakers.entries_allowed`` and
-``state.killswitch.entries_allowed`` all hold. The system shares one clock, one action
-sink and one listener, publishes every machine's state (``state.NAME`` and
-``state.NAME.TAG``) to every runner the moment it changes, and after any transition
-checks the invariants of *every* machine (a late fill that opens a position while the
-kill switch is halted is caught on the position machine's transition).
+``state.killswitch.entries_allowed`` all hold. The system is the ``RunnerHost`` of its
+runners: when one takes a transition it publishes the new state (``state.NAME`` and
+``state.NAME.TAG``) to every other runner, checks the invariants of *every* machine (a
+late fill that opens a position while the kill switch is halted is caught on the position
+machine's transition), emits the event, and only then hands the requested actions to the
+one action sink, which queues them for after the step.
 
-``tick`` steps the machines in the order given (put the kill switch and the breakers
-first), and repeats until a whole pass takes nothing, so a change in one machine reaches
-the guards of the machines before it within the same tick.
+Two ways to step it:
+
+- ``tick()`` evaluates every tick transition of every machine, in the order given (put
+  the kill switch and the breakers first), and repeats until a whole pass takes nothing;
+- ``touch(name)`` / ``wake(now)`` / ``next_deadline()``: the runtime's way. It touches the
+  names it changed, wakes the system when something is pending or a deadline passed, and
+  only the transitions whose inputs changed or whose time came are evaluated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from engine.clock import Clock
-from engine.machines.events import ActionSink, Listener, TransitionTaken
+from engine.machines.events import (
+    ActionRequested,
+    ActionSink,
+    EmergencyRaised,
+    Listener,
+    MachineEvent,
+    TransitionTaken,
+)
 from engine.machines.runner import MAX_CASCADE, ContextProvider, MachineRunner
 from engine.machines.spec import MachineSpec
 from engine.machines.timing import SessionSource
@@ -39,6 +51,7 @@ class MachineSystem:
         *,
         clock: Clock,
         context: ContextProvider | None = None,
+        facts: Mapping[str, Any] | None = None,
         actions: ActionSink | None = None,
         listener: Listener | None = None,
         calendar: SessionSource | None = None,
@@ -47,6 +60,8 @@ class MachineSystem:
         backend: str = "table",
     ) -> None:
         self.clock = clock
+        self._sink = actions
+        self._listener = listener
         self._common: dict[str, Any] = {
             "clock": clock,
             "actions": actions,
@@ -56,36 +71,56 @@ class MachineSystem:
             "backend": backend,
         }
         self._context = context
+        self._facts = facts
         self.runners: dict[str, MachineRunner] = {}
         self._attached: dict[str, MachineRunner] = {}
+        self._order: list[MachineRunner] = []
+        self._watchers: dict[str, list[MachineRunner]] = {}
         for spec in specs:
             if spec.name in self.runners:
                 raise ValueError(f"machine '{spec.name}' is in the system twice")
             start = (states or {}).get(spec.name)
-            self.runners[spec.name] = self._runner(spec, spec.name, context, start)
+            self.runners[spec.name] = self._runner(spec, spec.name, start)
         for runner in self.runners.values():
-            self._publish(runner)
+            self.published(runner)
 
     def _runner(
-        self, spec: MachineSpec, name: str, context: ContextProvider | None, state: str | None
+        self,
+        spec: MachineSpec,
+        name: str,
+        state: str | None,
+        context: ContextProvider | None = None,
+        facts: Mapping[str, Any] | None = None,
     ) -> MachineRunner:
-        runner = MachineRunner(spec, context=context, state=state, name=name, **self._common)
-        runner._publish = self._publish
-        runner._after = self._after_transition
-        for other in self.runners.values():  # what the others already are
-            runner._ctx.update(state_names(other.spec.peer_info, other.state))
+        if context is None and facts is None:
+            context, facts = self._context, self._facts
+        runner = MachineRunner(
+            spec,
+            context=context,
+            facts=facts if context is None else None,
+            state=state,
+            name=name,
+            host=self,
+            **self._common,
+        )
+        for other in self._order:  # what the others already are
+            if other.name in self.runners:
+                runner._ctx.update(state_names(other.spec.peer_info, other.state))
+        self._order.append(runner)
+        for watched in runner.watched_names:
+            self._watchers.setdefault(watched, []).append(runner)
         return runner
 
     # -- access ----------------------------------------------------------------------------
     def __getitem__(self, name: str) -> MachineRunner:
         return self.runners.get(name) or self._attached[name]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter([*self.runners.values(), *self._attached.values()])
+    def __iter__(self) -> Iterator[MachineRunner]:
+        return iter(self._order)
 
     @property
     def states(self) -> dict[str, str]:
-        return {name: r.state for name, r in [*self.runners.items(), *self._attached.items()]}
+        return {r.name: r.state for r in self._order}
 
     def attach(
         self,
@@ -93,17 +128,20 @@ class MachineSystem:
         instance: str,
         *,
         context: ContextProvider | None = None,
+        facts: Mapping[str, Any] | None = None,
         state: str | None = None,
     ) -> MachineRunner:
-        """Another instance of a machine (one position machine per underlying).
+        """Another instance of a machine (one position machine per rule and underlying).
 
         It reads every machine's state like the others, but its own state is not
-        published as ``state.NAME`` (several instances share one name).
+        published as ``state.NAME`` (several instances share one name). ``context`` or
+        ``facts`` give it its own view (its position's names over the shared facts).
         """
         if instance in self.runners or instance in self._attached:
             raise ValueError(f"an instance named '{instance}' is already in the system")
-        runner = self._runner(spec, instance, context or self._context, state)
+        runner = self._runner(spec, instance, state, context, facts)
         self._attached[instance] = runner
+        self.published(runner)
         return runner
 
     # -- stepping ----------------------------------------------------------------------------
@@ -116,27 +154,79 @@ class MachineSystem:
         ns = self.clock.now_ns() if now is None else (now if isinstance(now, int) else to_ns(now))
         taken: list[TransitionTaken] = []
         for _ in range(MAX_CASCADE):
-            step = [t for r in self for t in r.tick(ns)]
+            step = [t for r in self._order for t in r.tick(ns)]
             if not step:
                 break
             taken += step
         return taken
 
-    def check_invariants(self) -> list[Any]:
-        return [e for r in self for e in r.check_invariants()]
+    def touch(self, name: str) -> bool:
+        """A name the machines may read changed; True when some machine must look again."""
+        hit = False
+        for runner in self._watchers.get(name, ()):
+            hit = runner.touch(name) or hit
+        return hit
 
-    # -- wiring ------------------------------------------------------------------------------
-    def _publish(self, runner: MachineRunner) -> None:
+    def wake(self, now: int) -> list[TransitionTaken]:
+        """Step every machine with something pending or due, until nothing is left."""
+        taken: list[TransitionTaken] = []
+        for _ in range(MAX_CASCADE):
+            step: list[TransitionTaken] = []
+            for runner in self._order:
+                if runner.pending or _due(runner, now):
+                    step += runner.wake(now)
+            if not step:
+                break
+            taken += step
+        return taken
+
+    def next_deadline(self) -> int | None:
+        """The earliest deadline of any machine's current state (None: none today)."""
+        best: int | None = None
+        for runner in self._order:
+            due = runner.next_deadline()
+            if due is not None and (best is None or due < best):
+                best = due
+        return best
+
+    def check_invariants(self) -> list[Any]:
+        return [e for r in self._order for e in r.check_invariants()]
+
+    # -- RunnerHost ------------------------------------------------------------------------
+    def published(self, runner: MachineRunner) -> None:
         entries = state_names(runner.spec.peer_info, runner.state)
         if runner.name not in self.runners:  # an attached instance: only it sees itself
             runner._ctx.update(entries)
             return
-        for other in self:
+        for other in self._order:
             if other is runner or other.spec.name != runner.spec.name:
                 other._ctx.update(entries)
+                if other is not runner:
+                    for key in entries:
+                        other.touch(key)
 
-    def _after_transition(self, runner: MachineRunner) -> None:
+    def transition_done(
+        self, runner: MachineRunner, event: TransitionTaken, actions: list[ActionRequested]
+    ) -> None:
         runner.check_invariants(refresh=False)
-        for other in self:
+        for other in self._order:
             if other is not runner:
                 other.check_invariants()
+        self.emit(event)
+        for action in actions:
+            self.emit(action)
+            if self._sink is not None:
+                self._sink.request(action)
+
+    def emit(self, event: MachineEvent) -> None:
+        if self._listener is not None:
+            self._listener(event)
+
+    def escalate(self, emergency: EmergencyRaised) -> None:
+        if self._sink is not None:
+            self._sink.escalate(emergency)
+
+
+def _due(runner: MachineRunner, now: int) -> bool:
+    due = runner.next_deadline()
+    return due is not None and due <= now
