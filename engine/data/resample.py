@@ -1,23 +1,29 @@
-"""1-minute bars to 5m, 15m, 1h and daily bars, aligned to the session, streaming or batch.
+"""Shorter bars to 5m, 15m, 1h and daily bars, every timeframe from one pass, streaming or batch.
 
 Buckets are anchored at the open of the session part a bar falls in, and the last bucket
 of a part is cut at the part's close: with NSE's 09:15-15:30 the hourly bars are
 09:15-10:15, 10:15-11:15 ... 14:15-15:15 and then 15:15-15:30. A daily bar covers the
 whole session (every part of it) and is labelled 00:00 IST of its date.
 
-A bucket is emitted the moment its last minute arrives (no waiting for the next bar),
-or when a later bar or ``on_clock(now)`` shows it is over. An aggregated bar whose own
-data has a hole longer than ``max_gap_ns`` (10 minutes by default: more than ten
-consecutive minutes of the bucket's trading time with no source bar, counting the
-bucket's start and end, never the break between two session parts) is discarded,
-counted and reported as ``BarDiscarded``: such a bar's high and low are not the
+``SessionAggregator`` builds every requested timeframe from one source series: each
+source bar is placed in the session grid once (a cached part bound check, a grid lookup
+only when the bar leaves the part), and each target's bucket start and end follow by
+integer arithmetic from the part's open. A bucket is emitted the moment its last source
+bar arrives, or when a later bar or ``on_clock(now)`` shows its end has passed; never
+before its end. ``flush()`` at the end of the data emits nothing that has not ended: an
+open bucket is reported as ``BarDiscarded`` with reason ``incomplete``.
+
+An aggregated bar whose own data has a hole longer than ``max_gap_ns`` (10 minutes by
+default: more than ten consecutive minutes of the bucket's trading time with no source
+bar, counting the bucket's start and end, never the break between two session parts) is
+discarded, counted and reported as ``BarDiscarded``: such a bar's high and low are not the
 market's. ``resample`` runs the same aggregator over a list, so batch equals streaming.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from loguru import logger
@@ -25,172 +31,229 @@ from loguru import logger
 from engine.data.session_grid import SessionGrid, SessionSpan
 from engine.model.enums import DataIssue, Timeframe
 from engine.model.events import BarDiscarded, DataEvent
-from engine.model.market import NANOS, Bar, ns_to_datetime
+from engine.model.market import NANOS, Bar, make_bar, ns_to_datetime
 from engine.timeutil import IST
 
-__all__ = ["DEFAULT_MAX_GAP_NS", "BarAggregator", "ResampleResult", "resample"]
+__all__ = [
+    "DEFAULT_MAX_GAP_NS",
+    "BarAggregator",
+    "ResampleResult",
+    "SessionAggregator",
+    "resample",
+]
 
 log = logger.bind(category="data")
 
 DEFAULT_MAX_GAP_NS = 600 * NANOS
 
 
-class BarAggregator:
-    """Aggregates one symbol's shorter bars into ``timeframe`` bars along the session grid."""
+class _Bucket:
+    """The open bucket of one target timeframe."""
+
+    __slots__ = (
+        "all_filled",
+        "c",
+        "end",
+        "gap",
+        "h",
+        "intraday",
+        "is_open",
+        "l",
+        "label",
+        "last_end",
+        "o",
+        "oi",
+        "part",
+        "parts",
+        "period",
+        "symbol",
+        "tf",
+        "v",
+    )
+
+    def __init__(self, tf: Timeframe) -> None:
+        self.tf = tf
+        self.period = tf.nanos
+        self.intraday = tf.is_intraday
+        self.is_open = False
+        self.label = self.end = self.last_end = self.gap = self.part = 0
+        self.parts: tuple[tuple[int, int], ...] = ()
+        self.symbol = ""
+        self.o = self.h = self.l = self.c = 0.0
+        self.v = 0
+        self.oi: int | None = None
+        self.all_filled = True
+
+
+class SessionAggregator:
+    """Aggregates one symbol's source bars into every target timeframe along the grid."""
 
     def __init__(
         self,
-        timeframe: Timeframe,
         grid: SessionGrid,
+        targets: Sequence[Timeframe],
         on_bar: Callable[[Bar], None],
         *,
         max_gap_ns: int | None = DEFAULT_MAX_GAP_NS,
         on_event: Callable[[DataEvent], None] | None = None,
     ) -> None:
-        self.timeframe = timeframe
         self.grid = grid
         self.max_gap_ns = max_gap_ns
         self.counts: Counter[DataIssue] = Counter()
         self._on_bar = on_bar
         self._on_event = on_event
-        self._period = timeframe.nanos
-        self._open = False
+        # shortest first: a 5m bar is emitted before the hour it ends, as time says
+        self._buckets = [_Bucket(tf) for tf in sorted(set(targets), key=lambda t: t.nanos)]
         self._floor = 0  # source bars starting before this are out of order
         self._floor_start = -1  # start of the last source bar taken (to name duplicates)
-        self._label = 0
-        self._end = 0
-        self._parts: tuple[tuple[int, int], ...] = ()
+        self._lo = self._hi = 0  # the session part the last source bar fell in
+        self._span: SessionSpan | None = None
         self._part = 0
-        self._last_end = 0
-        self._gap = 0
-        self._symbol = ""
-        self._o = self._h = self._l = self._c = 0.0
-        self._v = 0
-        self._oi: int | None = None
-        self._all_filled = True
+
+    @property
+    def targets(self) -> tuple[Timeframe, ...]:
+        return tuple(b.tf for b in self._buckets)
 
     def on_bar(self, bar: Bar) -> None:
-        """Feed one source bar (shorter than the target timeframe), in time order."""
+        """Feed one source bar (shorter than every target), in time order."""
         s = bar.ts_event
-        if self._open and s >= self._end:
-            self._close(bar.ts_init or self._end)
         if s < self._floor:
             issue = DataIssue.DUPLICATE if s == self._floor_start else DataIssue.OUT_OF_ORDER
             self._count(issue, bar, "source bar earlier than one already aggregated")
             return
-        located = self.grid.locate(s)
-        if located is None:
-            self._count(DataIssue.OUTSIDE_SESSION, bar, "source bar outside the session")
-            return
-        span, part = located
-        source_end = min(s + bar.timeframe.nanos, span.parts[part][1])
-        # which part of the bucket the source bar is in: intraday buckets have one part
-        index = part if not self.timeframe.is_intraday else 0
-        if not self._open:
-            self._start_bucket(bar, span.parts[part], span)
-        else:
-            self._extend(bar)
-        gap = self._gap_before(index, s)
-        if gap > self._gap:
-            self._gap = gap
-        self._part = index
-        self._floor = self._last_end = source_end
+        if not self._lo <= s < self._hi:
+            located = self.grid.locate(s)
+            if located is None:
+                for b in self._buckets:  # whatever ended before this bar is over
+                    if b.is_open and s >= b.end:
+                        self._close(b, bar.ts_init or b.end)
+                self._count(DataIssue.OUTSIDE_SESSION, bar, "source bar outside the session")
+                return
+            span, part = located
+            self._span, self._part = span, part
+            self._lo, self._hi = span.parts[part]
+        lo, hi = self._lo, self._hi
+        source_end = s + bar.timeframe.nanos
+        if source_end > hi:
+            source_end = hi
+        ts_init = bar.ts_init
+        for b in self._buckets:
+            if b.is_open and s >= b.end:
+                self._close(b, ts_init or b.end)
+            if not b.is_open:
+                self._start(b, bar, lo, hi)
+            else:
+                if bar.high > b.h:
+                    b.h = bar.high
+                if bar.low < b.l:
+                    b.l = bar.low
+                b.c = bar.close
+                b.v += bar.volume
+                if bar.oi is not None:
+                    b.oi = bar.oi
+                if not bar.filled:
+                    b.all_filled = False
+            index = 0 if b.intraday else self._part
+            gap = self._gap_before(b, index, s)
+            if gap > b.gap:
+                b.gap = gap
+            b.part = index
+            b.last_end = source_end
+            if source_end >= b.end:
+                self._close(b, ts_init or b.end)
+        self._floor = source_end
         self._floor_start = s
-        if source_end >= self._end:
-            self._close(bar.ts_init or self._end)
 
     def on_clock(self, now: int) -> None:
-        """Close the open bucket once ``now`` is past its end."""
-        if self._open and now >= self._end:
-            self._close(now)
+        """Close every open bucket whose end ``now`` has reached."""
+        for b in self._buckets:
+            if b.is_open and now >= b.end:
+                self._close(b, now)
 
     def flush(self) -> None:
-        """The data has ended: close the open bucket (its missing tail counts as a gap)."""
-        if self._open:
-            self._close(self._end)
-
-    # ------------------------------------------------------------------ internals
-    def _start_bucket(self, bar: Bar, part: tuple[int, int], span: SessionSpan) -> None:
-        if self.timeframe.is_intraday:
-            lo, hi = part
-            start = lo + (bar.ts_event - lo) // self._period * self._period
-            self._parts = ((start, min(start + self._period, hi)),)
-            self._label = start
-        else:
-            self._parts = span.parts
-            self._label = span.label_ns
-        self._end = self._parts[-1][1]
-        self._part = 0
-        self._last_end = self._parts[0][0]  # nothing covered yet: a late first bar is a gap
-        self._gap = 0
-        self._open = True
-        self._symbol = bar.symbol
-        self._o, self._h, self._l, self._c = bar.open, bar.high, bar.low, bar.close
-        self._v = bar.volume
-        self._oi = bar.oi
-        self._all_filled = bar.filled
-
-    def _extend(self, bar: Bar) -> None:
-        if bar.high > self._h:
-            self._h = bar.high
-        if bar.low < self._l:
-            self._l = bar.low
-        self._c = bar.close
-        self._v += bar.volume
-        if bar.oi is not None:
-            self._oi = bar.oi
-        self._all_filled = self._all_filled and bar.filled
-
-    def _gap_before(self, part: int, s: int) -> int:
-        """Longest stretch of trading time with no data between the last bar and ``s``."""
-        parts = self._parts
-        if part == self._part:
-            return s - self._last_end
-        gap = parts[self._part][1] - self._last_end
-        for lo, hi in parts[self._part + 1 : part]:
-            gap = max(gap, hi - lo)
-        return max(gap, s - parts[part][0])
-
-    def _tail_gap(self) -> int:
-        parts = self._parts
-        gap = parts[self._part][1] - self._last_end
-        for lo, hi in parts[self._part + 1 :]:
-            gap = max(gap, hi - lo)
-        return gap
-
-    def _close(self, ts_init: int) -> None:
-        self._open = False
-        gap = max(self._gap, self._tail_gap())
-        if self.max_gap_ns is not None and gap > self.max_gap_ns:
-            self.counts[DataIssue.INTERNAL_GAP] += 1
+        """The data has ended: an open bucket has not ended, so it is reported, not emitted."""
+        for b in self._buckets:
+            if not b.is_open:
+                continue
+            b.is_open = False
+            self.counts[DataIssue.INCOMPLETE] += 1
             log.info(
-                "{} {} bar at {} discarded [internal_gap]: no data for {:.0f} min",
-                self._symbol,
-                self.timeframe.value,
-                ns_to_datetime(self._label, IST).isoformat(),
-                gap / 60e9,
+                "{} {} bar at {} not emitted [incomplete]: the data ends before its end",
+                b.symbol,
+                b.tf.value,
+                ns_to_datetime(b.label, IST).isoformat(),
             )
             if self._on_event is not None:
                 self._on_event(
                     BarDiscarded(
-                        self._symbol, self.timeframe, self._label, DataIssue.INTERNAL_GAP, gap
+                        b.symbol, b.tf, b.label, DataIssue.INCOMPLETE, b.end - b.last_end
                     )
                 )
+
+    # ------------------------------------------------------------------ internals
+    def _start(self, b: _Bucket, bar: Bar, lo: int, hi: int) -> None:
+        if b.intraday:
+            start = lo + (bar.ts_event - lo) // b.period * b.period
+            end = start + b.period
+            b.parts = ((start, end if end < hi else hi),)
+            b.label = start
+        else:
+            span = self._span
+            assert span is not None
+            b.parts = span.parts
+            b.label = span.label_ns
+        b.end = b.parts[-1][1]
+        b.part = 0
+        b.last_end = b.parts[0][0]  # nothing covered yet: a late first bar is a gap
+        b.gap = 0
+        b.is_open = True
+        b.symbol = bar.symbol
+        b.o, b.h, b.l, b.c = bar.open, bar.high, bar.low, bar.close
+        b.v = bar.volume
+        b.oi = bar.oi
+        b.all_filled = bar.filled
+
+    @staticmethod
+    def _gap_before(b: _Bucket, part: int, s: int) -> int:
+        """Longest stretch of trading time with no data between the last bar and ``s``."""
+        if part == b.part:
+            return s - b.last_end
+        parts = b.parts
+        gap = parts[b.part][1] - b.last_end
+        for lo, hi in parts[b.part + 1 : part]:
+            gap = max(gap, hi - lo)
+        return max(gap, s - parts[part][0])
+
+    @staticmethod
+    def _tail_gap(b: _Bucket) -> int:
+        parts = b.parts
+        gap = parts[b.part][1] - b.last_end
+        for lo, hi in parts[b.part + 1 :]:
+            gap = max(gap, hi - lo)
+        return gap
+
+    def _close(self, b: _Bucket, ts_init: int) -> None:
+        b.is_open = False
+        gap = max(b.gap, self._tail_gap(b))
+        if self.max_gap_ns is not None and gap > self.max_gap_ns:
+            self.counts[DataIssue.INTERNAL_GAP] += 1
+            log.info(
+                "{} {} bar at {} discarded [internal_gap]: no data for {:.0f} min",
+                b.symbol,
+                b.tf.value,
+                ns_to_datetime(b.label, IST).isoformat(),
+                gap / 60e9,
+            )
+            if self._on_event is not None:
+                self._on_event(
+                    BarDiscarded(b.symbol, b.tf, b.label, DataIssue.INTERNAL_GAP, gap)
+                )
             return
-        bar = Bar(
-            self._symbol,
-            self.timeframe,
-            self._label,
-            self._o,
-            self._h,
-            self._l,
-            self._c,
-            self._v,
-            self._oi,
-            self._all_filled,
-            ts_init,
+        self._on_bar(
+            make_bar(
+                b.symbol, b.tf, b.label, b.o, b.h, b.l, b.c, b.v, b.oi, b.all_filled, ts_init
+            )
         )
-        self._on_bar(bar)
 
     def _count(self, issue: DataIssue, bar: Bar, detail: str) -> None:
         self.counts[issue] += 1
@@ -202,6 +265,22 @@ class BarAggregator:
             issue.value,
             detail,
         )
+
+
+class BarAggregator(SessionAggregator):
+    """One target timeframe: ``SessionAggregator`` with a single target."""
+
+    def __init__(
+        self,
+        timeframe: Timeframe,
+        grid: SessionGrid,
+        on_bar: Callable[[Bar], None],
+        *,
+        max_gap_ns: int | None = DEFAULT_MAX_GAP_NS,
+        on_event: Callable[[DataEvent], None] | None = None,
+    ) -> None:
+        super().__init__(grid, (timeframe,), on_bar, max_gap_ns=max_gap_ns, on_event=on_event)
+        self.timeframe = timeframe
 
 
 @dataclass(slots=True)

@@ -99,3 +99,4 @@ class DataIssue(StrEnum):
     OUTLIER = "outlier"  # beyond the rolling sigma band
     LATE_TICK = "late_tick"  # a tick for a minute whose bar was already closed
     INTERNAL_GAP = "internal_gap"  # an aggregated bar with a hole over the limit in its data
+    INCOMPLETE = "incomplete"  # an aggregated bar whose end the data never reached

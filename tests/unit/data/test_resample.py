@@ -207,7 +207,7 @@ def test_aggregator_when_bars_repeat_or_go_back_then_counted_not_aggregated(
     bars = minute_bars((2024, 1, 2), span((9, 15), 3))
     for bar in [bars[0], bars[1], bars[1], bars[0], bars[2]]:
         agg.on_bar(bar)
-    agg.flush()
+    agg.on_clock(ist(2024, 1, 2, 9, 20))
     assert agg.counts == {DataIssue.DUPLICATE: 1, DataIssue.OUT_OF_ORDER: 1}
     assert out[0].volume == 3
 
@@ -236,17 +236,35 @@ def test_resample_when_bucket_starts_late_by_eleven_minutes_then_discarded(
     assert result.bars == [] and result.counts == {DataIssue.INTERNAL_GAP: 1}
 
 
-def test_resample_when_data_ends_mid_bucket_then_missing_tail_counts_as_gap(
+def test_resample_when_data_ends_mid_bucket_then_bucket_is_incomplete_not_emitted(
     grid_cm: SessionGrid,
 ) -> None:
-    result = resample(minute_bars((2024, 1, 2), span((10, 15), 45)), Timeframe.H1, grid_cm)
-    assert result.counts == {DataIssue.INTERNAL_GAP: 1}  # 11:00-11:15 never came
+    result = resample(minute_bars((2024, 1, 2), span((10, 15), 58)), Timeframe.H1, grid_cm)
+    assert result.bars == []  # 11:13-11:15 never came: the hour has not ended in the data
+    assert result.counts == {DataIssue.INCOMPLETE: 1}
+    (event,) = result.events
+    assert isinstance(event, BarDiscarded) and event.reason is DataIssue.INCOMPLETE
+
+
+def test_aggregator_when_todays_daily_bucket_is_open_then_flush_does_not_emit_it(
+    grid_cm: SessionGrid,
+) -> None:
+    out: list[Bar] = []
+    agg = BarAggregator(Timeframe.D1, grid_cm, out.append)
+    for bar in minute_bars((2024, 1, 2), span((9, 15), 45)):  # the session until 10:00
+        agg.on_bar(bar)
+    agg.flush()
+    assert out == [] and agg.counts == {DataIssue.INCOMPLETE: 1}
+    agg2 = BarAggregator(Timeframe.D1, grid_cm, out.append)
+    for bar in minute_bars((2024, 1, 2), span((9, 15), 375)):  # the whole session
+        agg2.on_bar(bar)
+    assert [hhmm(b.ts_init) for b in out] == ["15:30"]  # emitted the moment it ended
 
 
 def test_resample_when_gap_check_off_then_every_bucket_with_data_is_kept(
     grid_cm: SessionGrid,
 ) -> None:
-    bars = minute_bars((2024, 1, 2), [(10, 15), (11, 0)])
+    bars = minute_bars((2024, 1, 2), [(10, 15), (11, 14)])
     assert len(resample(bars, Timeframe.H1, grid_cm, max_gap_ns=None).bars) == 1
 
 
@@ -255,6 +273,10 @@ def test_resample_when_daily_dr_session_misses_a_part_then_discarded(
 ) -> None:
     only_first_part = minute_bars((2024, 3, 2), span((9, 15), 45))
     result = resample(only_first_part, Timeframe.D1, grid_cm)
+    assert result.bars == [] and result.counts == {DataIssue.INCOMPLETE: 1}
+    # both parts, with the second part's first 11 minutes missing: a hole, discarded
+    both = minute_bars((2024, 3, 2), span((9, 15), 45) + span((11, 41), 49))
+    result = resample(both, Timeframe.D1, grid_cm)
     assert result.bars == [] and result.counts == {DataIssue.INTERNAL_GAP: 1}
 
 
