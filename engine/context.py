@@ -1,39 +1,53 @@
-"""The read-only namespace rules and machine guards read.
+"""The namespace expressions read, as views: global facts written once, read by whoever declared them.
 
-The context is a flat mapping of dotted name -> value (``"daily.adx"``, ``"h1.prev.plus_di"``,
-``"vix"``, ``"time"``), which is what compiled expressions read with one dictionary lookup
-each. Which names exist is the *vocabulary*: the runtime names below, plus per timeframe the
-bar fields and the indicators a rule file declares. The expression checker validates every
-name against it at load time, and ``engine context rules/adx.yaml`` lists it.
+A compiled expression reads a flat dict of dotted names with one constant-key lookup per
+name (``daily.adx``, ``vix``, ``position.pnl_pct``). Which names exist is
+``engine.vocabulary``; this module keeps their values:
 
-A value that is not available (an indicator warming up, no position open) is a ``Missing``
-with the reason, never NaN and never absent.
+- ``Context`` holds the shared facts (time, VIX, the underlying, the account, orders):
+  ``facts`` is the mapping every machine's guards fall back to, and ``set(name, value)``
+  writes a fact once into it and into every rule view that reads it, then tells the
+  machines (``touch``) when one of their guards reads that name. A name nobody reads is
+  never computed: ``needs(name)`` says whether anyone declared it.
+- ``RuleView`` is one rule file's view for one underlying: its timeframes' bar fields and
+  indicators (with ``.prev``), its params, its position's names, and the shared facts it
+  reads. Only the names its expressions read are written.
+
+Nothing here can see the future: a bar enters a view only when the caller says when it
+closed, and a close later than the view's clock raises ``LookAheadError``.
+
+A value that is not available (an indicator warming up, no position open) is a
+``Missing`` with the reason, never NaN and never absent. Conditions hold only when they
+evaluate to ``True``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import CalendarError
+from engine.errors import SafetyError
 from engine.expr import Missing, Vocabulary
-from engine.model import ns_to_datetime
-from engine.timeutil import IST
-from engine.vocabulary import BAR_FIELDS, WEEKDAYS
+from engine.model.enums import Timeframe
+from engine.model.market import NANOS
+from engine.vocabulary import BAR_FIELDS, TIMEFRAMES
 
 if TYPE_CHECKING:
-    from engine.data.calendar import Calendar
     from engine.indicators import IndicatorSet
     from engine.model import Bar
 
-__all__ = ["LiveContext"]
+__all__ = ["ChangeWindow", "Context", "LookAheadError", "RuleView"]
 
-_NS_PER_MINUTE = 60_000_000_000
+_NS_PER_MINUTE = 60 * NANOS
+_FIELD_INDEX = {name: i for i, name in enumerate(BAR_FIELDS)}
 
 
-class _ChangeWindow:
+class LookAheadError(SafetyError):
+    """A bar was offered to a view before it closed: a bug that would leak the future."""
+
+
+class ChangeWindow:
     """Change of a value over the last N minutes: now minus the last value at or before
     now - N (missing until that much history exists)."""
 
@@ -58,153 +72,171 @@ class _ChangeWindow:
             )
         return value - then
 
+    def reset(self) -> None:
+        self._history.clear()
 
-class LiveContext:
-    """The flat namespace a rule's expressions read, kept up to date as data arrives.
 
-    Every name of the vocabulary is always present: a value not available is a
-    ``Missing`` with the reason. Only declared timeframes and indicators are computed.
-    ``values`` is the dict compiled expressions read; the runtime updates it through the
-    ``on_*`` methods and ``set`` (for ``position.*`` and ``account.*``), never directly.
-    """
+class Context:
+    """Shared facts and the views that read them; see the module docstring."""
+
+    def __init__(self, *, touch: Callable[[str], bool] | None = None) -> None:
+        self.facts: dict[str, Any] = {}
+        self._readers: dict[str, list[dict[str, Any]]] = {}
+        self._declared: set[str] = set()
+        self._touch = touch
+        self._watched: frozenset[str] = frozenset()
+        self.touched = False  # some machine must look again (the runtime clears it)
+
+    def declare(self, names: Iterable[str]) -> None:
+        """Names some machine guard reads (they live in ``facts``)."""
+        self._declared.update(names)
+
+    def watch(self, names: Iterable[str], touch: Callable[[str], bool]) -> None:
+        """Call ``touch(name)`` whenever one of ``names`` changes value."""
+        self._watched = frozenset(names)
+        self._touch = touch
+
+    def add_view(self, view: RuleView) -> None:
+        for name in view.reads:
+            if not name.startswith(("params.", "position.")) and name not in view.own:
+                self._readers.setdefault(name, []).append(view.values)
+                self._declared.add(name)
+                if name in self.facts:
+                    view.values[name] = self.facts[name]
+
+    def needs(self, name: str) -> bool:
+        """Whether any view or machine reads ``name`` (unread names are never computed)."""
+        return name in self._declared
+
+    def set(self, name: str, value: Any) -> None:
+        """Write one shared fact everywhere it is read, and wake its watchers."""
+        facts = self.facts
+        if name in self._watched:
+            old = facts.get(name, _UNSET)
+            facts[name] = value
+            if (old is _UNSET or old != value or type(old) is not type(value)) and self._touch:
+                if self._touch(name):
+                    self.touched = True
+        else:
+            facts[name] = value
+        for values in self._readers.get(name, ()):
+            values[name] = value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.facts.get(name, default)
+
+
+_UNSET = object()
+
+
+class _TimeframeSlots:
+    """What one timeframe of a view writes on each closed bar (only what is read)."""
+
+    __slots__ = ("fields", "head", "indicators", "outputs", "prev", "timeframe")
+
+    def __init__(
+        self,
+        timeframe: Timeframe,
+        indicators: IndicatorSet,
+        aliases: Mapping[str, str],
+        reads: frozenset[str],
+    ) -> None:
+        self.timeframe = timeframe
+        head = timeframe.context_name + "."
+        self.head = head
+        prev = head + "prev."
+
+        def read(name: str) -> bool:
+            return head + name in reads or prev + name in reads
+
+        names = {**{f: f for f in BAR_FIELDS}, **aliases}
+        self.fields = tuple(
+            (head + name, _FIELD_INDEX[field]) for name, field in names.items() if read(name)
+        )
+        self.outputs = tuple(
+            (head + name, name) for name in indicators.names if read(name)
+        )
+        self.indicators = indicators if self.outputs else None
+        every = [n for n in (*names, *indicators.names) if prev + n in reads]
+        self.prev = tuple((prev + n, head + n) for n in every)
+
+
+class RuleView:
+    """One rule file's namespace for one underlying; see the module docstring."""
 
     def __init__(
         self,
         vocabulary: Vocabulary,
         indicators: Mapping[str, Mapping[str, str] | None],
-        params: Mapping[str, float] | None = None,
+        params: Mapping[str, float] | None,
+        reads: Iterable[str],
         *,
-        underlying: str = "NIFTY",
-        calendar: Calendar | None = None,
+        now: Callable[[], int] | None = None,
     ) -> None:
         from engine.indicators import IndicatorSet
 
         self.vocabulary = vocabulary
-        self.underlying = underlying
-        self.calendar = calendar
+        self.reads = frozenset(reads)
         self.values: dict[str, Any] = {
             name: Missing(f"{name} has no value yet") for name in vocabulary
         }
         for key, value in (params or {}).items():
             self.values[f"params.{key}"] = value
-        self._sets: dict[str, IndicatorSet] = {}
-        self._aliases: dict[str, dict[str, str]] = {}
-        for tf, declared in indicators.items():
+        self._now = now
+        self.own: frozenset[str] = frozenset()
+        self._slots: dict[Timeframe, _TimeframeSlots] = {}
+        self.indicator_sets: dict[Timeframe, IndicatorSet] = {}
+        for namespace, declared in indicators.items():
+            tf = TIMEFRAMES[namespace]
             declared = dict(declared or {})
             aliases = {n: d for n, d in declared.items() if d in BAR_FIELDS}
             computed = {n: d for n, d in declared.items() if n not in aliases}
-            self._sets[tf] = IndicatorSet.from_specs(computed)
-            self._aliases[tf] = aliases
-        self._vix_5m = _ChangeWindow(5, "vix_change_5m")
-        self._vix_10m = _ChangeWindow(10, "vix_change_10m")
-        self._ltp_5m = _ChangeWindow(5, "underlying.change_5m_pct")
-        self._date: date | None = None
-
-    def on_bar(self, timeframe: str, bar: Bar) -> None:
-        """A bar of a declared timeframe closed: shift to .prev, set fields, update indicators."""
-        indicator_set = self._sets.get(timeframe)
-        if indicator_set is None:
-            return  # not declared: nothing reads it
-        v = self.values
-        head, prev = f"{timeframe}.", f"{timeframe}.prev."
-        names = (*BAR_FIELDS, *self._aliases[timeframe], *indicator_set.names)
-        for name in names:
-            v[prev + name] = v[head + name]
-        fields = {
-            "open": bar.open,
-            "high": bar.high,
-            "low": bar.low,
-            "close": bar.close,
-            "volume": float(bar.volume),
-        }
-        for name, value in fields.items():
-            v[head + name] = value
-        for name, field_name in self._aliases[timeframe].items():
-            v[head + name] = fields[field_name]
-        indicator_set.update(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
-        for name, value in indicator_set.values().items():
-            if value is None:
-                seen, needed = indicator_set.status(name)
-                value = Missing(f"{head}{name} not ready ({seen} of {needed} bars)")
-            v[head + name] = value
-
-    def on_underlying(self, ts_ns: int, ltp: float, prev_close: float | None = None) -> None:
-        v = self.values
-        v["underlying.ltp"] = ltp
-        if prev_close is not None:
-            v["underlying.prev_close"] = prev_close
-        pc = v["underlying.prev_close"]
-        if type(pc) is not Missing and pc:
-            v["underlying.change_pct"] = (ltp - pc) / pc * 100.0
-        change = self._ltp_5m.push(ts_ns, ltp)
-        v["underlying.change_5m_pct"] = (
-            change if type(change) is Missing else change / (ltp - change) * 100.0
+            indicator_set = IndicatorSet.from_specs(computed)
+            self.indicator_sets[tf] = indicator_set
+            self._slots[tf] = _TimeframeSlots(tf, indicator_set, aliases, self.reads)
+        self.own = frozenset(
+            name for name in vocabulary if name.split(".", 1)[0] in {*TIMEFRAMES, "params"}
         )
 
-    def on_vix(self, ts_ns: int, value: float) -> None:
-        v = self.values
-        v["vix"] = value
-        v["vix_change_5m"] = self._vix_5m.push(ts_ns, value)
-        v["vix_change_10m"] = self._vix_10m.push(ts_ns, value)
+    @property
+    def timeframes(self) -> tuple[Timeframe, ...]:
+        """The declared timeframes, shortest first."""
+        return tuple(sorted(self._slots, key=lambda t: t.nanos))
 
-    def on_clock(self, ts_ns: int) -> None:
-        """Set time, date, weekday and the session and expiry counters for this instant."""
-        now = ns_to_datetime(ts_ns, IST)
+    def on_bar(self, timeframe: Timeframe, bar: Bar, closed_at: int) -> None:
+        """A bar of a declared timeframe closed at ``closed_at``: shift .prev, set, update."""
+        slots = self._slots.get(timeframe)
+        if slots is None:
+            return  # not declared: nothing reads it
+        if self._now is not None and closed_at > self._now():
+            raise LookAheadError(
+                f"a {timeframe.value} bar closing at {closed_at} was offered at {self._now()}"
+            )
         v = self.values
-        v["time"] = now.time().replace(microsecond=0, tzinfo=None)
-        today = now.date()
-        if today != self._date:
-            self._date = today
-            v["date"] = today
-            v["weekday"] = WEEKDAYS[today.weekday()]
-            self._set_expiry(today)
-        self._set_session_minutes(now)
-
-    def _set_expiry(self, today: date) -> None:
-        v = self.values
-        if self.calendar is None:
-            v["dte"] = v["dte_days"] = Missing("no calendar given")
-            return
-        try:
-            expiry = self.calendar.next_expiry(self.underlying, today)
-            sessions, days = self.calendar.days_to_expiry(today, expiry.date)
-        except CalendarError as e:
-            v["dte"] = v["dte_days"] = Missing(str(e))
-            return
-        v["dte"], v["dte_days"] = sessions, days
-
-    def _set_session_minutes(self, now: Any) -> None:
-        v = self.values
-        session = None
-        if self.calendar is not None:
-            try:
-                session = self.calendar.session(now.date())
-            except CalendarError as e:
-                v["minutes_since_open"] = v["minutes_to_close"] = Missing(str(e))
-                return
-        if session is None or not session.hours_known:
-            reason = "no session hours for this day"
-            v["minutes_since_open"] = v["minutes_to_close"] = Missing(reason)
-            return
-        v["minutes_since_open"] = (now - session.open_at()).total_seconds() / 60.0
-        v["minutes_to_close"] = (session.close_at() - now).total_seconds() / 60.0
+        for prev_key, key in slots.prev:
+            v[prev_key] = v[key]
+        if slots.fields:
+            fields = (bar.open, bar.high, bar.low, bar.close, float(bar.volume))
+            for key, i in slots.fields:
+                v[key] = fields[i]
+        indicators = slots.indicators
+        if indicators is not None:
+            indicators.update(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
+            head = slots.head
+            for key, name in slots.outputs:
+                value = indicators.value(name)
+                if value is None:
+                    seen, needed = indicators.status(name)
+                    value = Missing(f"{head}{name} not ready ({seen} of {needed} bars)")
+                v[key] = value
 
     def set(self, name: str, value: Any) -> None:
-        """Set a runtime-filled name (position.*, account.*, orders.*); unknown names fail."""
+        """Set a name of this view (position.*); unknown names fail."""
         if name not in self.values:
             raise KeyError(f"'{name}' is not in this rule's vocabulary")
         self.values[name] = value
 
-    def indicator_set(self, timeframe: str) -> IndicatorSet | None:
-        return self._sets.get(timeframe)
-
-    @classmethod
-    def for_rule(cls, spec: Any, *, calendar: Calendar | None = None) -> LiveContext:
-        """The context of a loaded RuleSpec, for its first underlying."""
-        return cls(
-            spec.vocabulary,
-            spec.indicators,
-            spec.params,
-            underlying=spec.underlyings[0],
-            calendar=calendar,
-        )
+    def warmup(self, timeframe: Timeframe) -> int:
+        """Bars the timeframe's indicators need before all are ready."""
+        indicators = self.indicator_sets.get(timeframe)
+        return 0 if indicators is None else indicators.warmup

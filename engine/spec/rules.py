@@ -50,6 +50,7 @@ class ExitRule:
     when: Expr
     action: str = "exit"
     description: str = ""
+    stop_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,7 @@ def _build(checker: _RuleChecker, compiled: dict[Path_, Expr]) -> RuleSpec:
                         compiled[("exits", i, "when")],
                         it.get("action", "exit"),
                         it.get("description", ""),
+                        bool(it.get("stop_out", False)),
                     )
                     for i, it in items["exits"]
                 ),

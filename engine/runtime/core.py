@@ -1,0 +1,1008 @@
+"""The runtime core: one owner of time, one event at a time, machines woken by deadlines.
+
+``Engine`` holds the current time as integer nanoseconds and is the only clock the
+machines, the traders and the journal read. Every input is an event: a market event
+from the feed (``process``), a deadline (``Timers``, the machines' ``next_deadline``, the
+start of a day, the data-silence limit), a broker event, a machine action, an operator
+request. Each is processed to completion before the next: machine actions and broker
+events raised while processing one event wait in a queue and run right after it, so a
+transition is never re-entered by what it asked for.
+
+For a market event at time ``t`` the order is fixed:
+
+1. every deadline at or before ``t`` runs first, in time order, each settled;
+2. the event updates the shared facts and the views (a bar's longer timeframes close
+   here, never before their end);
+3. the machines whose inputs changed step (settled: actions and broker events run);
+4. the traders: exits on every tick and bar close, entries on a bar close
+   (``engine.strategy.decide`` holds that order);
+5. settled again.
+
+Backtest, paper and live differ only in the feed, the clock that paces the driver and
+the broker behind ``engine.ports``: there is no mode switch in here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+
+from engine.context import ChangeWindow, Context, RuleView
+from engine.data.resample import SessionAggregator
+from engine.data.session_grid import SessionGrid
+from engine.errors import InvalidTransition
+from engine.expr import Missing
+from engine.journal import Journal
+from engine.machines import (
+    ActionRequested,
+    EmergencyRaised,
+    MachineEvent,
+    MachineRunner,
+    MachineSpec,
+    MachineSystem,
+    TransitionTaken,
+    TriggerIgnored,
+)
+from engine.model.enums import Timeframe
+from engine.model.market import IST_OFFSET_NS, NANOS, Bar, ns_to_datetime
+from engine.model.trading import (
+    BrokerEvent,
+    OptionKind,
+    OrderCancelled,
+    OrderFilled,
+    OrderPurpose,
+    OrderRejected,
+    OrderSide,
+)
+from engine.orders.manager import OrderManager, WorkingOrder
+from engine.portfolio.ledger import Ledger, Trade
+from engine.ports import (
+    BarClosed,
+    Broker,
+    DailyBarPublished,
+    FeedEvent,
+    InstrumentSource,
+    QuoteSource,
+    TickReceived,
+    VixUpdated,
+)
+from engine.risk.checks import RiskState
+from engine.runtime.day import DayFacts, day_number, day_start_ns
+from engine.runtime.timers import Timers
+from engine.spec.rules import RuleSpec
+from engine.strategy.decide import Trader
+
+__all__ = ["Engine", "EngineConfig", "EngineClock"]
+
+log = logger.bind(category="runtime")
+
+_NEVER = 1 << 62
+_UNSET = object()
+_MINUTE_NS = 60 * NANOS
+_SECONDS_PER_DAY = 86_400
+_GLOBAL_MACHINES = ("killswitch", "breakers", "session")
+
+
+class EngineClock:
+    """The engine's time as a ``Clock``: machines read time here and nowhere else."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def now_ns(self) -> int:
+        return self._engine.now_ns
+
+    def now(self) -> datetime:
+        return ns_to_datetime(self._engine.now_ns)
+
+
+class _PositionFacts(dict):  # type: ignore[type-arg]
+    """A position machine's view: its own position's names over the shared facts."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self, shared: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.shared = shared
+
+    def __missing__(self, key: str) -> Any:
+        return self.shared.get(key, Missing(f"{key} is not provided"))
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        return self.shared.get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Settings that are not strategy: the account, the data and the safety margins."""
+
+    capital: Decimal = Decimal("500000")
+    durable: bool = False  # fsync order events (paper and live)
+    source: Timeframe = Timeframe.M1  # the finest bars the feed delivers
+    daily_from_feed: bool = False  # official daily bars come from the feed
+    cancel_before_close_ns: int = 5 * _MINUTE_NS  # working orders cancelled this long before
+    price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
+    data_gap_ns: int | None = None  # silence in a session part that counts as a gap
+
+
+@dataclass(slots=True)
+class _Underlying:
+    """One underlying: its price, its change window, its traders, its bar aggregator."""
+
+    symbol: str
+    traders: list[Trader] = field(default_factory=list)
+    spot: float | None = None
+    prev_close: float | None = None
+    change_5m: ChangeWindow = field(default_factory=lambda: ChangeWindow(5, "5m change"))
+    aggregator: SessionAggregator | None = None
+    last_data_ns: int = 0
+
+
+class Engine:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        rules: list[RuleSpec],
+        machines: Mapping[str, MachineSpec],
+        grid: SessionGrid,
+        start_ns: int,
+        broker: Broker,
+        instruments: InstrumentSource,
+        quotes: QuoteSource,
+        journal: Journal,
+        charges: Any,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.config = config or EngineConfig()
+        self.now_ns = start_ns
+        self.clock = EngineClock(self)
+        self.grid = grid
+        self.calendar = grid.calendar
+        self.journal = journal
+        self.broker = broker
+        self.instruments = instruments
+        self.quotes = quotes
+        self.charges = charges
+        self.capital = self.config.capital
+        self.timers = Timers()
+        self.ledger = Ledger()
+        self.orders = OrderManager(
+            broker, journal, now=lambda: self.now_ns, durable=self.config.durable
+        )
+        self._queue: deque[tuple[Callable[[Any], None], Any]] = deque()
+        self.ctx = Context()
+        self.day: DayFacts | None = None
+        self._day_end = -1
+        self._next_due = _NEVER
+        self._machine_due = _NEVER
+        self._machine_due_stale = True
+        self._stale_at = _NEVER
+        self._size_factors: dict[str, float] = {}
+        self._max_positions: dict[str, int] = {}
+        self._entry_gates: dict[str, bool] = {}
+        self._day_realised = Decimal(0)
+        self._consecutive_losses = 0
+        self._time_cache: dict[int, time] = {}
+        self._quote_cache: dict[tuple[Any, ...], Decimal | None] = {}
+        self._quote_cache_ts = -1
+        self.finished = False
+        self.machine_events = 0
+        gap = self.config.data_gap_ns
+        self._gap_ns = gap if gap is not None else max(60 * NANOS, 2 * self.config.source.nanos)
+
+        underlyings = tuple(dict.fromkeys(u for r in rules for u in r.underlyings))
+        self.underlyings = {u: _Underlying(u) for u in underlyings}
+        self.primary = underlyings[0] if underlyings else ""
+        # -- machines -----------------------------------------------------------------------
+        self.machines = MachineSystem(
+            [machines[name] for name in _GLOBAL_MACHINES if name in machines],
+            clock=self.clock,
+            facts=self.ctx.facts,
+            actions=self,
+            listener=self._on_machine_event,
+            calendar=self.calendar,
+        )
+        for spec in machines.values():
+            self.ctx.declare(_reads_of_machine(spec))
+        # -- traders ------------------------------------------------------------------------
+        self.traders: list[Trader] = []
+        position = machines.get("position")
+        if position is None:
+            raise ValueError("the machines given have no 'position' machine")
+        for rule in rules:
+            for u in rule.underlyings:
+                view = RuleView(
+                    rule.vocabulary,
+                    rule.indicators,
+                    rule.params,
+                    _reads_of_rule(rule),
+                    now=lambda: self.now_ns,
+                )
+                self.ctx.add_view(view)
+                facts = _PositionFacts(self.ctx.facts)
+                runner = self.machines.attach(position, f"position:{rule.name}:{u}", facts=facts)
+                trader = Trader(self, rule, u, view, runner, facts)
+                self.traders.append(trader)
+                self.underlyings[u].traders.append(trader)
+        self.ctx.watch(self._watched_names(), self.machines.touch)
+        self._needs_time = self.ctx.needs("time")
+        self._needs_session_minutes = self.ctx.needs("minutes_since_open") or self.ctx.needs(
+            "minutes_to_close"
+        )
+        self._needs_change = self.ctx.needs("underlying.change_5m_pct")
+        self._by_trader = {(t.rule, t.underlying): t for t in self.traders}
+        self._traders_by_rule: dict[str, list[Trader]] = {}
+        for t in self.traders:
+            self._traders_by_rule.setdefault(t.rule, []).append(t)
+        # -- bars: which timeframes the rules read beyond the feed's own ------------------------
+        wanted = {tf for t in self.traders for tf in t.view.timeframes}
+        longer = [tf for tf in wanted if tf.nanos > self.config.source.nanos]
+        if self.config.daily_from_feed:
+            longer = [tf for tf in longer if tf is not Timeframe.D1]
+        for u in self.underlyings.values():
+            if longer:
+                u.aggregator = SessionAggregator(grid, longer, self._bar_from_aggregator)
+        self.broker.bind(self._broker_sink)
+        self._initial_facts()
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            BarClosed: self._on_bar,
+            TickReceived: self._on_tick,
+            VixUpdated: self._on_vix,
+            DailyBarPublished: self._on_daily,
+        }
+        self._start_day(day_number(start_ns))
+        self._settle()
+
+    # -- the clock and the queue ----------------------------------------------------------------
+    def process(self, event: FeedEvent) -> None:
+        """One market event, to completion (see the module docstring for the order)."""
+        ts = event.ts
+        if ts < self.now_ns:
+            log.warning(
+                "event at {} is earlier than the engine time {}: taken as now",
+                ns_to_datetime(ts).isoformat(),
+                ns_to_datetime(self.now_ns).isoformat(),
+            )
+            ts = self.now_ns
+        if ts >= self._next_due:
+            self.advance(ts)
+        self.now_ns = ts
+        self._handlers[type(event)](event)
+        if self._queue or self.ctx.touched:
+            self._settle()
+
+    def advance(self, ts: int) -> None:
+        """Run every deadline at or before ``ts``, in time order, each to completion."""
+        self._refresh_due()
+        while True:
+            due = self._next_due
+            if due > ts:
+                break
+            if due > self.now_ns:
+                self.now_ns = due
+            if due >= self._day_end:
+                self._start_day(day_number(due))
+            elif due == self._stale_at:
+                self._data_stale(due)
+            else:
+                deadline = self.timers.pop_due(due)
+                if deadline is not None:
+                    deadline.callback(due)
+                else:
+                    self.machines.wake(due)
+                    self._machine_due_stale = True
+            self._settle()
+
+    def _refresh_due(self) -> None:
+        if self._machine_due_stale:
+            self._machine_due = self.machines.next_deadline() or _NEVER
+            self._machine_due_stale = False
+        self._next_due = min(self.timers.next_at, self._machine_due, self._stale_at, self._day_end)
+
+    def _settle(self) -> None:
+        """Run queued actions and broker events, and step touched machines, until quiet."""
+        queue = self._queue
+        ctx = self.ctx
+        while True:
+            if ctx.touched:
+                ctx.touched = False
+                if self.machines.wake(self.now_ns):
+                    self._machine_due_stale = True
+            if not queue:
+                break
+            handler, item = queue.popleft()
+            handler(item)
+        self._refresh_due()
+
+    # -- machine plumbing (ActionSink and listener) ---------------------------------------------
+    def request(self, action: ActionRequested) -> None:
+        self._queue.append((self._run_action, action))
+
+    def escalate(self, emergency: EmergencyRaised) -> None:
+        self._queue.append((self._on_emergency, emergency))
+
+    def _on_machine_event(self, event: MachineEvent) -> None:
+        self.machine_events += 1
+        if isinstance(event, TransitionTaken):
+            self._machine_due_stale = True
+            self._entry_gates_changed(event)
+            self.journal.write({"kind": "transition", "ts": event.ts_event, **_machine_record(event)})
+        elif isinstance(event, TriggerIgnored):
+            if event.trigger != "tick":
+                self.journal.write({"kind": "trigger_ignored", "ts": event.ts_event,
+                                    "machine": event.machine, "state": event.state,
+                                    "trigger": event.trigger, "reason": event.reason})  # fmt: skip
+        elif isinstance(event, ActionRequested):
+            self.journal.write(
+                {
+                    "kind": "action",
+                    "ts": event.ts_event,
+                    "machine": event.machine,
+                    "action": event.action,
+                    "args": dict(event.args),
+                    "cause": event.cause,
+                }
+            )
+
+    def _entry_gates_changed(self, event: TransitionTaken) -> None:
+        if event.machine in _GLOBAL_MACHINES:
+            runner = self.machines[event.machine]
+            tags = runner.spec.peer_info.tags.get("entries_allowed", frozenset())
+            self._entry_gates[event.machine] = event.dest in tags
+
+    def entries_allowed(self) -> tuple[bool, str]:
+        blocked = [m for m in _GLOBAL_MACHINES if not self._entry_gates.get(m, False)]
+        blocked = [m for m in blocked if m in self.machines.runners]
+        return not blocked, ", ".join(f"{m}={self.machines[m].state}" for m in blocked)
+
+    def _on_emergency(self, emergency: EmergencyRaised) -> None:
+        self.journal.write({"kind": "emergency", "ts": emergency.ts_event,
+                            "machine": emergency.machine, "code": emergency.code,
+                            "message": emergency.message, "reads": dict(emergency.reads)},
+                           sync=True)  # fmt: skip
+        ks = self.machines.runners.get("killswitch")
+        if ks is not None and emergency.machine != "killswitch":
+            self.send(ks, "kill", source="runtime", reason=emergency.message)
+
+    def _run_action(self, action: ActionRequested) -> None:
+        name, args, machine = action.action, action.args, action.machine
+        trader = self._trader_of_machine(machine)
+        scope = [trader] if trader is not None else self.traders
+        if name == "exit_all":
+            for t in scope:
+                if t.machine.state in ("open", "partial", "entry_pending"):
+                    t.exit(f"{machine}: {action.cause}")
+                    self._cancel_entries(t, f"{machine}: exit_all")
+        elif name == "cancel_orders":
+            which = args.get("scope", "all")
+            for t in scope:
+                if which in ("all", "entries"):
+                    self._cancel_entries(t, f"{machine}: {action.cause}")
+                if which in ("all", "exits"):
+                    keys = [o.intent.key for o in self.orders.working(
+                        purpose=OrderPurpose.EXIT, rule=t.rule, underlying=t.underlying)]  # fmt: skip
+                    self.orders.cancel(keys, f"{machine}: {action.cause}")
+        elif name == "set_size_factor":
+            self._size_factors[machine] = float(args["factor"])
+        elif name == "set_max_positions":
+            if args.get("count") is None:
+                self._max_positions.pop(machine, None)
+            else:
+                self._max_positions[machine] = int(args["count"])
+        elif name == "close_weakest":
+            held = [t for t in self.traders if t.trade is not None and t.trade.open]
+            if held:
+                weakest = min(held, key=lambda t: self._unrealised(t.trade))
+                weakest.exit(f"{machine}: close_weakest")
+        elif name == "notify":
+            level = str(args.get("level", "warning")).upper()
+            log.log(level if level != "CRITICAL" else "CRITICAL", "{}: {}", machine, args.get("message"))
+            self.journal.write({"kind": "notify", "ts": self.now_ns, "machine": machine,
+                                "level": args.get("level"), "message": args.get("message")})  # fmt: skip
+        elif name == "reconcile":
+            self._reconcile(machine)
+        # pause_entries, resume_entries and halt_day are the machines' own states: the entry
+        # gate reads their tags, so the action is on record (journal) and needs nothing else.
+        self._publish_account()
+
+    def _trader_of_machine(self, machine: str) -> Trader | None:
+        if not machine.startswith("position:"):
+            return None
+        _, rule, underlying = machine.split(":", 2)
+        return self._by_trader.get((rule, underlying))
+
+    def _cancel_entries(self, trader: Trader, reason: str) -> None:
+        keys = [o.intent.key for o in self.orders.working(
+            purpose=OrderPurpose.ENTRY, rule=trader.rule, underlying=trader.underlying)]  # fmt: skip
+        self.orders.cancel(keys, reason)
+
+    def _reconcile(self, machine: str) -> None:
+        book = getattr(self.broker, "positions", None)
+        ours = {t.instrument.symbol: t.qty for t in self.ledger.open_trades() if t.qty}
+        theirs = dict(book()) if callable(book) else ours
+        theirs = {k: v for k, v in theirs.items() if v}
+        clean = ours == theirs and self.orders.pending == 0
+        self.journal.write({"kind": "reconciliation", "ts": self.now_ns, "ours": ours,
+                            "broker": theirs, "pending_orders": self.orders.pending,
+                            "clean": clean})  # fmt: skip
+        if clean:
+            for name in ("session", "killswitch"):
+                runner = self.machines.runners.get(name)
+                if runner is not None:
+                    self.send(runner, "reconciled")
+        else:
+            log.error("reconciliation found a difference: ours {} broker {}", ours, theirs)
+
+    def send(self, runner: MachineRunner, trigger: str, **values: Any) -> TransitionTaken | None:
+        """Send a trigger to a machine; a state that cannot take it is on record, not raised.
+
+        The machine is looked at again at the next settle (a transition taken may have
+        enabled tick transitions of its new state)."""
+        self.ctx.touched = True
+        try:
+            return runner.send(trigger, **values)
+        except InvalidTransition as e:
+            log.error("{}", e)
+            self.journal.write({"kind": "invalid_trigger", "ts": self.now_ns,
+                                "machine": runner.name, "state": runner.state,
+                                "trigger": trigger}, sync=True)  # fmt: skip
+            return None
+
+    # -- the day ---------------------------------------------------------------------------------
+    def _start_day(self, number: int) -> None:
+        start = day_start_ns(number)
+        if start > self.now_ns:
+            self.now_ns = start
+        day = DayFacts.build(number, self.grid, tuple(self.underlyings))
+        self.day = day
+        self._day_end = day.end_ns
+        self._day_realised = Decimal(0)
+        self.journal.write({"kind": "day", "ts": max(start, self.now_ns), **day.to_record()})
+        ctx = self.ctx
+        ctx.set("date", day.date)
+        ctx.set("weekday", day.weekday)
+        facts = day.expiries.get(self.primary)
+        if facts is not None:
+            ctx.set("dte", facts.dte)
+            ctx.set("dte_days", facts.dte_days)
+        for trader in self.traders:
+            trader.new_day()
+            expiry = day.expiries.get(trader.underlying)
+            if expiry is not None:
+                trader.values["dte"] = expiry.dte
+                trader.values["dte_days"] = expiry.dte_days
+        self._publish_account()
+        if day.trading:
+            assert day.open_ns is not None
+            self.timers.at(max(day.open_ns, self.now_ns), self._session_open, "direction")
+            for _, close in day.parts:
+                cancel_at = close - self.config.cancel_before_close_ns
+                if cancel_at > self.now_ns:
+                    self.timers.at(cancel_at, self._cancel_before_close, "cancel before close")
+            self._stale_at = _NEVER
+        else:
+            self._stale_at = _NEVER
+        self.machines.tick(self.now_ns)  # a new day: every machine looks at today's facts
+        self._machine_due_stale = True
+        self._refresh_due()
+
+    def _session_open(self, ts: int) -> None:
+        for trader in self.traders:
+            trader.decide_direction()
+        self._arm_stale(ts)
+
+    def _cancel_before_close(self, ts: int) -> None:
+        working = [o.intent.key for o in self.orders.working()]
+        if working:
+            self.orders.cancel(working, "pending orders are cancelled before the close")
+
+    # -- data freshness --------------------------------------------------------------------------
+    def _arm_stale(self, last: int) -> None:
+        day = self.day
+        if day is None or not day.trading:
+            self._stale_at = _NEVER
+            return
+        part = day.part_at(last)
+        if part < 0:
+            self._stale_at = _NEVER
+            return
+        deadline = last + self._gap_ns
+        self._stale_at = deadline if deadline < day.parts[part][1] else _NEVER
+        if self._stale_at < self._next_due:
+            self._next_due = self._stale_at
+
+    def _data_stale(self, ts: int) -> None:
+        self._stale_at = _NEVER
+        self.ctx.set("data.gap", True)
+        self.journal.write({"kind": "data_gap", "ts": ts, "silence_ns": self._gap_ns})
+
+    def _data_arrived(self, ts: int) -> None:
+        if self.ctx.facts.get("data.gap") is True:
+            self.ctx.set("data.gap", False)
+            self.journal.write({"kind": "data_resumed", "ts": ts})
+        self._arm_stale(ts)
+
+    # -- market events -----------------------------------------------------------------------------
+    def _on_bar(self, event: BarClosed) -> None:
+        u = self.underlyings.get(event.symbol)
+        if u is None:
+            return
+        bar = event.bar
+        end = event.ts
+        if event.path is not None and self._wants_ticks(u):
+            for ts, price in event.path(bar, end):
+                if ts >= self._next_due:
+                    self.advance(ts)
+                if ts > self.now_ns:
+                    self.now_ns = ts
+                self._price(u, ts, price, tick=True)
+                if self._queue or self.ctx.touched:
+                    self._settle()
+            if end >= self._next_due:
+                self.advance(end)
+            self.now_ns = end
+        self._bar_close(u, bar, event.ts)
+
+    def _bar_close(self, u: _Underlying, bar: Bar, ts: int) -> None:
+        self._set_time(ts)
+        source = self.config.source
+        for trader in u.traders:
+            trader.view.on_bar(source, bar, ts)
+            trader.bar_closed()
+        if u.aggregator is not None:
+            u.aggregator.on_bar(bar)
+        self._price(u, ts, bar.close, tick=False)
+        self._data_arrived(ts)
+        if self.ctx.touched or self._queue:
+            self._settle()
+        for trader in u.traders:
+            trader.check_exits("bar")
+        if self._queue:
+            self._settle()
+        allowed, _ = self.entries_allowed()
+        if allowed:
+            for trader in u.traders:
+                if trader.machine.state == "flat" and trader.sides:
+                    trader.check_entry()
+            if self._queue:
+                self._settle()
+
+    def _bar_from_aggregator(self, bar: Bar) -> None:
+        u = self.underlyings[bar.symbol] if bar.symbol in self.underlyings else None
+        traders = u.traders if u is not None else self.traders
+        for trader in traders:
+            trader.view.on_bar(bar.timeframe, bar, bar.ts_init or self.now_ns)
+        if bar.timeframe is Timeframe.D1 and u is not None:
+            u.prev_close = bar.close
+
+    def _on_tick(self, event: TickReceived) -> None:
+        u = self.underlyings.get(event.symbol)
+        if u is None:
+            return
+        self._price(u, event.ts, event.price, tick=True)
+        self._data_arrived(event.ts)
+
+    def _price(self, u: _Underlying, ts: int, price: float, *, tick: bool) -> None:
+        """A new price of the underlying: facts, marks, the broker's view, exits on a tick."""
+        u.spot = price
+        ctx = self.ctx
+        if tick:
+            self._set_time(ts)
+        if u.symbol == self.primary:
+            ctx.set("underlying.ltp", price)
+            if self._needs_change:
+                change = u.change_5m.push(ts, price)
+                ctx.set(
+                    "underlying.change_5m_pct",
+                    change if type(change) is Missing else change / (price - change) * 100.0,
+                )
+            if u.prev_close:
+                ctx.set("underlying.change_pct", (price / u.prev_close - 1.0) * 100.0)
+        for trader in u.traders:
+            trader.values["underlying.ltp"] = price
+        if self.orders.pending or self.ledger.open_count:
+            self._mark(u, ts)
+            if tick:
+                if self._queue or ctx.touched:
+                    self._settle()
+                for trader in u.traders:
+                    trader.check_exits("tick")
+
+    def _mark(self, u: _Underlying, ts: int) -> None:
+        """Price every contract held or ordered on ``u``; show it to the broker."""
+        seen: set[str] = set()
+        for order in self.orders.working(underlying=u.symbol):
+            inst = order.intent.instrument
+            if inst.symbol not in seen:
+                seen.add(inst.symbol)
+                premium = self.premium(u.symbol, inst.expiry, inst.strike, inst.kind)
+                if premium is not None:
+                    self.broker.market(inst.symbol, ts, premium)
+        for trader in u.traders:
+            trade = trader.trade
+            if trade is None or not trade.open:
+                continue
+            inst = trade.instrument
+            premium = self.premium(u.symbol, inst.expiry, inst.strike, inst.kind)
+            if premium is None:
+                continue
+            if inst.symbol not in seen:
+                seen.add(inst.symbol)
+                self.broker.market(inst.symbol, ts, premium)
+            trader.mark(premium, u.spot)
+        self._publish_account()
+
+    def _on_vix(self, event: VixUpdated) -> None:
+        ctx = self.ctx
+        ctx.set("vix", event.value)
+        for trader in self.traders:
+            trader.values["vix"] = event.value
+        if event.source == "daily":
+            reason = Missing("India VIX is daily here: no intraday change is known")
+            ctx.set("vix_change_5m", reason)
+            ctx.set("vix_change_10m", reason)
+            return
+        if not hasattr(self, "_vix_5m"):
+            self._vix_5m = ChangeWindow(5, "vix_change_5m")
+            self._vix_10m = ChangeWindow(10, "vix_change_10m")
+        ctx.set("vix_change_5m", self._vix_5m.push(event.ts, event.value))
+        ctx.set("vix_change_10m", self._vix_10m.push(event.ts, event.value))
+
+    def _on_daily(self, event: DailyBarPublished) -> None:
+        u = self.underlyings.get(event.symbol)
+        if u is None:
+            return
+        for trader in u.traders:
+            trader.view.on_bar(Timeframe.D1, event.bar, event.ts)
+        u.prev_close = event.bar.close
+        if u.symbol == self.primary:
+            self.ctx.set("underlying.prev_close", event.bar.close)
+
+    def _wants_ticks(self, u: _Underlying) -> bool:
+        return bool(self.orders.pending or self.ledger.open_count)
+
+    def _set_time(self, ts: int) -> None:
+        if not (self._needs_time or self._needs_session_minutes):
+            return
+        if self._needs_time:
+            second = (ts + IST_OFFSET_NS) // NANOS % _SECONDS_PER_DAY
+            t = self._time_cache.get(second)
+            if t is None:
+                t = self._time_cache[second] = time(second // 3600, second // 60 % 60, second % 60)
+            self.ctx.set("time", t)
+        if self._needs_session_minutes:
+            day = self.day
+            if day is not None and day.trading:
+                assert day.open_ns is not None and day.close_ns is not None
+                self.ctx.set("minutes_since_open", (ts - day.open_ns) / _MINUTE_NS)
+                self.ctx.set("minutes_to_close", (day.close_ns - ts) / _MINUTE_NS)
+
+    # -- quotes ------------------------------------------------------------------------------------
+    @property
+    def today(self) -> date:
+        assert self.day is not None
+        return self.day.date
+
+    def spot(self, underlying: str) -> float | None:
+        u = self.underlyings.get(underlying)
+        return None if u is None else u.spot
+
+    def premium(
+        self, underlying: str, expiry: date, strike: int, kind: OptionKind
+    ) -> Decimal | None:
+        """The contract's premium now (cached for the instant)."""
+        now = self.now_ns
+        if now != self._quote_cache_ts:
+            self._quote_cache.clear()
+            self._quote_cache_ts = now
+        key = (underlying, expiry, strike, kind)
+        if key in self._quote_cache:
+            return self._quote_cache[key]
+        spot = self.spot(underlying)
+        price: Decimal | None = None
+        if spot is not None:
+            quote = self.quotes.premium(now, underlying, spot, strike, kind.value, expiry)
+            price = None if quote is None else quote.price
+        self._quote_cache[key] = price
+        return price
+
+    # -- the desk a trader works at ------------------------------------------------------------------
+    def size_factor(self) -> float:
+        return min(self._size_factors.values(), default=1.0)
+
+    def risk_state(self, trader: Trader, last_price: Decimal) -> RiskState:
+        risk = trader.spec.risk
+        limits = [v for v in self._max_positions.values()]
+        if risk.get("max_open_positions") is not None:
+            limits.append(int(risk["max_open_positions"]))
+        allowed, blocked = self.entries_allowed()
+        cap = risk.get("max_premium_per_order_inr")
+        loss = risk.get("max_loss_per_day_pct")
+        trades = risk.get("max_trades_per_day")
+        return RiskState(
+            open_positions=self.ledger.open_count + self._entries_working(),
+            max_open_positions=min(limits) if limits else None,
+            side_held_on_underlying=self._side_held(trader.underlying),
+            trades_today=trader.entries_today,
+            max_trades_per_day=None if trades is None else int(trades),
+            day_pnl=self.day_pnl(),
+            capital=self.capital,
+            max_loss_per_day_pct=None if loss is None else float(loss),
+            max_premium_per_order=None if cap is None else Decimal(str(cap)),
+            last_price=last_price,
+            price_band_pct=self.config.price_band_pct,
+            entries_allowed=allowed,
+            blocked_by=blocked,
+        )
+
+    def _entries_working(self) -> int:
+        return sum(1 for _ in self.orders.working(purpose=OrderPurpose.ENTRY))
+
+    def _side_held(self, underlying: str) -> str:
+        for t in self.underlyings[underlying].traders:
+            if t.trade is not None and (t.trade.open or t.machine.state == "entry_pending"):
+                return t.trade.instrument.kind.value
+        return "none"
+
+    def position_changed(self, trader: Trader) -> None:
+        side = self._side_held(trader.underlying)
+        for t in self.underlyings[trader.underlying].traders:
+            self.machine_fact(t, "underlying.side_held", side)
+            self.machine_fact(t, "position.entries_today", t.entries_today)
+            t.values["position.entries_today"] = t.entries_today
+        self._publish_account()
+
+    def machine_fact(self, trader: Trader, name: str, value: Any) -> None:
+        facts = trader.machine_facts
+        if facts.get(name, _UNSET) != value or name not in facts:
+            facts[name] = value
+            if trader.machine.touch(name):
+                self.ctx.touched = True
+
+    def exit_all_of(self, rule: str, reason: str) -> None:
+        for trader in self._traders_by_rule.get(rule, ()):
+            if trader.machine.state in ("open", "partial"):
+                trader.exit(reason)
+
+    def day_pnl(self) -> Decimal:
+        pnl = self._day_realised
+        for trade in self.ledger.open_trades():
+            pnl += self._unrealised(trade)
+        return pnl
+
+    def _unrealised(self, trade: Trade | None) -> Decimal:
+        if trade is None or not trade.open:
+            return Decimal(0)
+        inst = trade.instrument
+        premium = self.premium(trade.underlying, inst.expiry, inst.strike, inst.kind)
+        if premium is None:
+            return Decimal(0)
+        return trade.unrealised(premium) + trade.realised - trade.charges
+
+    def _publish_account(self) -> None:
+        ctx = self.ctx
+        pnl = self.day_pnl()
+        ctx.set("account.capital", float(self.capital))
+        ctx.set("account.day_pnl", float(pnl))
+        ctx.set("account.day_pnl_pct", float(pnl / self.capital * 100) if self.capital else 0.0)
+        ctx.set("positions.open", self.ledger.open_count)
+        ctx.set("orders.pending", self.orders.pending)
+        ctx.set("account.consecutive_losses", self._consecutive_losses)
+        ctx.set("account.reject_rate_15m_pct", self.orders.reject_rate_pct(self.now_ns))
+        held = sum(
+            (t.bought_value * t.qty / t.bought_qty for t in self.ledger.open_trades() if t.qty),
+            Decimal(0),
+        )
+        ctx.set("account.margin_used_pct", float(held / self.capital * 100) if self.capital else 0.0)
+
+    def _initial_facts(self) -> None:
+        ctx = self.ctx
+        for name, value in (
+            ("broker.session_expired", False),
+            ("account.error_rate_5m_pct", 0.0),
+            ("data.gap", False),
+            ("vix", Missing("no India VIX value yet")),
+            ("vix_change_5m", Missing("no India VIX value yet")),
+            ("vix_change_10m", Missing("no India VIX value yet")),
+            ("underlying.change_5m_pct", Missing("no price of the underlying yet")),
+        ):
+            ctx.set(name, value)
+        for trader in self.traders:
+            trader.machine_facts["underlying.side_held"] = "none"
+            trader.machine_facts["position.entries_today"] = 0
+        for name in _GLOBAL_MACHINES:
+            if name in self.machines.runners:
+                runner = self.machines[name]
+                tags = runner.spec.peer_info.tags.get("entries_allowed", frozenset())
+                self._entry_gates[name] = runner.state in tags
+
+    def _watched_names(self) -> set[str]:
+        names: set[str] = set()
+        for runner in self.machines:
+            names |= runner.watched_names
+        return names
+
+    # -- broker events --------------------------------------------------------------------------------
+    def _broker_sink(self, event: BrokerEvent) -> None:
+        self._queue.append((self._on_broker, event))
+
+    def _on_broker(self, event: BrokerEvent) -> None:
+        order = self.orders.on_event(event)
+        if order is None:
+            return
+        intent = order.intent
+        trader = self._by_trader.get((intent.rule, intent.underlying))
+        if trader is None or trader.trade is None:
+            log.error("order {} has no trade to book it to", intent.key)
+            return
+        trade = trader.trade
+        if isinstance(event, OrderFilled):
+            u = self.underlyings[intent.underlying]
+            self.ledger.fill(trade, intent.side, event.qty, event.price, event.ts_event, u.spot)
+        if order.done and order.fills:
+            self._charge(trade, order)
+        if intent.purpose is OrderPurpose.ENTRY:
+            self._entry_event(trader, trade, order, event)
+        else:
+            self._exit_event(trader, trade, order, event)
+        trader.filled()
+        self.position_changed(trader)
+
+    def _charge(self, trade: Trade, order: WorkingOrder) -> None:
+        side = order.intent.side.value
+        breakdown = self.charges.for_order(self.today, side, order.fills)
+        self.ledger.charge(trade, breakdown.total)
+        self.journal.write({"kind": "charges", "ts": self.now_ns, "key": order.intent.key,
+                            "trade_id": trade.trade_id, **breakdown.to_dict()})  # fmt: skip
+
+    def _entry_event(self, trader: Trader, trade: Trade, order: WorkingOrder, event: Any) -> None:
+        machine = trader.machine
+        if isinstance(event, OrderFilled):
+            if order.status == "filled":
+                if machine.state == "entry_pending":
+                    self.send(machine, "entry_filled")
+                elif machine.state in ("flat", "closed", "cooldown", "done_for_day"):
+                    self.send(machine, "entry_filled")  # a late fill: the machine adopts it
+        elif isinstance(event, (OrderCancelled, OrderRejected)):
+            trigger = "entry_cancelled" if isinstance(event, OrderCancelled) else "entry_rejected"
+            if trade.bought_qty == 0:
+                if machine.state in ("entry_pending", "exit_pending"):
+                    self.send(machine, trigger)
+                self._drop(trader, trade)
+            elif machine.state == "entry_pending":
+                self.send(machine, "entry_filled")  # what filled is the position
+
+    def _exit_event(self, trader: Trader, trade: Trade, order: WorkingOrder, event: Any) -> None:
+        machine = trader.machine
+        if isinstance(event, OrderFilled):
+            if trade.qty == 0 and order.done:
+                stop = _is_stop(trader, trade.exit_reason)
+                if machine.state in ("open", "partial", "exit_pending"):
+                    self.send(machine, "exit_filled", stop_out=stop)
+                self._close_trade(trader, trade)
+            elif trade.qty and machine.state == "open":
+                self.send(machine, "exit_partial_filled")
+        elif isinstance(event, (OrderCancelled, OrderRejected)):
+            if trade.qty == 0:
+                self._close_trade(trader, trade)
+            elif isinstance(event, OrderRejected) and machine.state == "exit_pending":
+                self.send(machine, "exit_rejected")
+
+    def _close_trade(self, trader: Trader, trade: Trade) -> None:
+        self.ledger.finish(trade)
+        net = trade.net_pnl
+        self._day_realised += net
+        self._consecutive_losses = self._consecutive_losses + 1 if net < 0 else 0
+        self.journal.write(
+            {
+                "kind": "trade_closed",
+                "ts": self.now_ns,
+                "trade_id": trade.trade_id,
+                "rule": trade.rule,
+                "underlying": trade.underlying,
+                "symbol": trade.instrument.symbol,
+                "entry_price": trade.entry_price,
+                "exit_price": trade.exit_price,
+                "qty": trade.bought_qty,
+                "exit_reason": trade.exit_reason,
+                "gross_pnl": trade.gross_pnl(),
+                "charges": trade.charges,
+                "net_pnl": net,
+            },
+            sync=self.config.durable,
+        )
+        trader.trade = None
+        trader.set_flat()
+
+    def _drop(self, trader: Trader, trade: Trade) -> None:
+        """An entry that never filled: there was no trade."""
+        self.ledger.finish(trade)
+        if trade in self.ledger.trades and trade.bought_qty == 0:
+            self.ledger.trades.remove(trade)
+        trader.trade = None
+        trader.set_flat()
+
+    # -- the end -----------------------------------------------------------------------------------
+    def finish(self, end_ns: int | None = None) -> None:
+        """The data has ended: run the day's remaining deadlines, then close the books."""
+        if self.finished:
+            return
+        day = self.day
+        if end_ns is None and day is not None and day.close_ns is not None:
+            end_ns = max(day.close_ns + 90 * _MINUTE_NS, self.now_ns)
+        if end_ns is not None:
+            self.advance(end_ns)
+            if end_ns > self.now_ns:
+                self.now_ns = end_ns
+        for trader in self.traders:
+            trade = trader.trade
+            if trade is not None and trade.open:
+                self._force_close(trader, trade)
+        self.finished = True
+        self.journal.write({"kind": "end", "ts": self.now_ns, "trades": len(self.ledger.trades)})
+
+    def _force_close(self, trader: Trader, trade: Trade) -> None:
+        """The data ended with a position open: book it at the last premium, flagged."""
+        inst = trade.instrument
+        premium = self.premium(trade.underlying, inst.expiry, inst.strike, inst.kind)
+        price = premium if premium is not None else trade.entry_price or Decimal(0)
+        qty = trade.qty
+        trade.exit_decision_ts = self.now_ns
+        trade.exit_reason = "end_of_data"
+        self.ledger.fill(trade, OrderSide.SELL, qty, price, self.now_ns, self.spot(trade.underlying))
+        breakdown = self.charges.for_order(self.today, "sell", [(qty, price)])
+        self.ledger.charge(trade, breakdown.total)
+        self.journal.write({"kind": "forced_close", "ts": self.now_ns, "trade_id": trade.trade_id,
+                            "price": price, "qty": qty,
+                            "why": "the data ended with the position open; booked at the "
+                                   "last premium, not filled"})  # fmt: skip
+        self._close_trade(trader, trade)
+
+
+def _is_stop(trader: Trader, reason: str) -> bool:
+    return any(e.name == reason and e.stop_out for e in trader.spec.exits)
+
+
+def _machine_record(event: TransitionTaken) -> dict[str, Any]:
+    return {
+        "machine": event.machine,
+        "transition": event.transition,
+        "source": event.source,
+        "dest": event.dest,
+        "trigger": event.trigger,
+        "guard": dict(event.guard),
+        "values": dict(event.values),
+    }
+
+
+def _reads_of_rule(rule: RuleSpec) -> set[str]:
+    names: set[str] = set()
+    for condition in rule.direction.values():
+        names |= condition.when.names
+    for item in (*rule.filters, *rule.triggers, *rule.exits):
+        names |= item.when.names
+    return names
+
+
+def _reads_of_machine(spec: MachineSpec) -> set[str]:
+    names: set[str] = set()
+    for t in spec.transitions:
+        if t.when is not None:
+            names |= t.when.names
+    for state in spec.states.values():
+        for inv in state.invariants:
+            names |= inv.expr.names
+    own = ("params.", "state.", "event.", "calendar.")
+    return {n for n in names if not n.startswith(own)}
