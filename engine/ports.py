@@ -117,7 +117,9 @@ class Broker(Protocol):
     broker fills against and a real broker ignores.
     """
 
-    def bind(self, sink: BrokerSink) -> None: ...
+    def bind(self, sink: BrokerSink, clock: Clock) -> None:
+        """Where events go, and the engine's clock (the time of events it makes up)."""
+        ...
 
     def submit(self, intent: OrderIntent) -> None: ...
 

@@ -23,7 +23,7 @@ from engine.model.trading import (
     OrderRejected,
     OrderSide,
 )
-from engine.ports import BrokerSink
+from engine.ports import BrokerSink, Clock
 
 __all__ = ["PaperBroker"]
 
@@ -45,6 +45,7 @@ class PaperBroker:
     def __init__(self, fills: FillModel | None = None) -> None:
         self.fills = fills or FillModel()
         self._sink: BrokerSink | None = None
+        self._clock: Clock | None = None
         self._orders: dict[str, _Order] = {}
         self._working: dict[str, _Order] = {}
         self._positions: dict[str, int] = {}
@@ -55,8 +56,12 @@ class PaperBroker:
     def description(self) -> str:
         return f"paper broker (slippage {self.fills.slippage_pct}% of premium, at least a tick)"
 
-    def bind(self, sink: BrokerSink) -> None:
+    def bind(self, sink: BrokerSink, clock: Clock | None = None) -> None:
         self._sink = sink
+        self._clock = clock
+
+    def _now(self, fallback: int) -> int:
+        return self._clock.now_ns() if self._clock is not None else fallback
 
     def _emit(self, event: object) -> None:
         if self._sink is not None:
@@ -79,7 +84,7 @@ class PaperBroker:
         order = self._working.pop(key, None)
         if order is None:
             return
-        ts = max(self._last_ts, order.ts_submitted)
+        ts = self._now(max(self._last_ts, order.ts_submitted))
         self._emit(OrderCancelled(key, ts, order.filled, "cancelled on request", order.order_id))
 
     def market(self, symbol: str, ts: int, price: Decimal) -> None:

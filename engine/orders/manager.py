@@ -43,7 +43,7 @@ class WorkingOrder:
     status: str = "submitted"  # submitted | accepted | filled | cancelled | rejected
     order_id: str | None = None
     filled_qty: int = 0
-    fills: list[tuple[int, Decimal]] = field(default_factory=list)
+    fills: list[tuple[Decimal, int]] = field(default_factory=list)  # (price, qty)
     reason: str = ""
 
     @property
@@ -136,7 +136,7 @@ class OrderManager:
             record.update(key=event.key, order_id=event.order_id)
         elif isinstance(event, OrderFilled):
             order.filled_qty += event.qty
-            order.fills.append((event.qty, event.price))
+            order.fills.append((event.price, event.qty))
             if order.filled_qty >= order.intent.qty:
                 order.status = "filled"
             record.update(

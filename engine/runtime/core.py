@@ -199,6 +199,9 @@ class Engine:
         self._quote_cache_ts = -1
         self.finished = False
         self.machine_events = 0
+        self.bars = 0
+        self.sessions: list[tuple[int, int]] = []  # (open, close) of every session with data
+        self.premium_sources: dict[str, int] = {}
         gap = self.config.data_gap_ns
         self._gap_ns = gap if gap is not None else max(60 * NANOS, 2 * self.config.source.nanos)
 
@@ -254,7 +257,7 @@ class Engine:
         for u in self.underlyings.values():
             if longer:
                 u.aggregator = SessionAggregator(grid, longer, self._bar_from_aggregator)
-        self.broker.bind(self._broker_sink)
+        self.broker.bind(self._broker_sink, self.clock)
         self._initial_facts()
         self._handlers: dict[type, Callable[[Any], None]] = {
             BarClosed: self._on_bar,
@@ -264,6 +267,20 @@ class Engine:
         }
         self._start_day(day_number(start_ns))
         self._settle()
+
+    def warm_up(self, daily: list[Bar]) -> None:
+        """Official daily bars from before the replay: they warm the daily indicators up."""
+        for bar in daily:
+            if bar.ts_event >= self.now_ns:
+                raise ValueError("warm-up bars must end before the engine's start")
+            u = self.underlyings.get(bar.symbol) or self.underlyings.get(self.primary)
+            if u is None:
+                continue
+            for trader in u.traders:
+                trader.view.on_bar(Timeframe.D1, bar, self.now_ns)
+            u.prev_close = bar.close
+        if daily:
+            self.ctx.set("underlying.prev_close", daily[-1].close)
 
     # -- the clock and the queue ----------------------------------------------------------------
     def process(self, event: FeedEvent) -> None:
@@ -276,10 +293,14 @@ class Engine:
                 ns_to_datetime(self.now_ns).isoformat(),
             )
             ts = self.now_ns
-        if ts >= self._next_due:
-            self.advance(ts)
-        self.now_ns = ts
-        self._handlers[type(event)](event)
+        kind = type(event)
+        if kind is BarClosed and event.path is not None and self._wants_ticks():
+            self._bar_with_ticks(event)  # the ticks inside the bar come first, in time
+        else:
+            if ts >= self._next_due:
+                self.advance(ts)
+            self.now_ns = ts
+            self._handlers[kind](event)
         if self._queue or self.ctx.touched:
             self._settle()
 
@@ -537,25 +558,35 @@ class Engine:
     # -- market events -----------------------------------------------------------------------------
     def _on_bar(self, event: BarClosed) -> None:
         u = self.underlyings.get(event.symbol)
-        if u is None:
-            return
-        bar = event.bar
-        end = event.ts
-        if event.path is not None and self._wants_ticks(u):
+        if u is not None:
+            self._bar_close(u, event.bar, event.ts)
+
+    def _bar_with_ticks(self, event: BarClosed) -> None:
+        """A replayed bar while something listens to ticks: its path, then its close."""
+        u = self.underlyings.get(event.symbol)
+        bar, end = event.bar, event.ts
+        assert event.path is not None
+        if u is not None:
             for ts, price in event.path(bar, end):
+                if ts < self.now_ns:
+                    ts = self.now_ns
                 if ts >= self._next_due:
                     self.advance(ts)
-                if ts > self.now_ns:
-                    self.now_ns = ts
+                self.now_ns = ts
                 self._price(u, ts, price, tick=True)
                 if self._queue or self.ctx.touched:
                     self._settle()
-            if end >= self._next_due:
-                self.advance(end)
-            self.now_ns = end
-        self._bar_close(u, bar, event.ts)
+        if end >= self._next_due:
+            self.advance(end)
+        self.now_ns = end
+        if u is not None:
+            self._bar_close(u, bar, end)
 
     def _bar_close(self, u: _Underlying, bar: Bar, ts: int) -> None:
+        self.bars += 1
+        day = self.day
+        if day is not None and day.trading and (not self.sessions or self.sessions[-1][0] != day.open_ns):
+            self.sessions.append((day.open_ns, day.close_ns))  # type: ignore[arg-type]
         self._set_time(ts)
         source = self.config.source
         for trader in u.traders:
@@ -670,7 +701,7 @@ class Engine:
         if u.symbol == self.primary:
             self.ctx.set("underlying.prev_close", event.bar.close)
 
-    def _wants_ticks(self, u: _Underlying) -> bool:
+    def _wants_ticks(self) -> bool:
         return bool(self.orders.pending or self.ledger.open_count)
 
     def _set_time(self, ts: int) -> None:
@@ -714,7 +745,9 @@ class Engine:
         price: Decimal | None = None
         if spot is not None:
             quote = self.quotes.premium(now, underlying, spot, strike, kind.value, expiry)
-            price = None if quote is None else quote.price
+            if quote is not None:
+                price = quote.price
+                self.premium_sources[quote.source] = self.premium_sources.get(quote.source, 0) + 1
         self._quote_cache[key] = price
         return price
 
@@ -962,7 +995,7 @@ class Engine:
         trade.exit_decision_ts = self.now_ns
         trade.exit_reason = "end_of_data"
         self.ledger.fill(trade, OrderSide.SELL, qty, price, self.now_ns, self.spot(trade.underlying))
-        breakdown = self.charges.for_order(self.today, "sell", [(qty, price)])
+        breakdown = self.charges.for_order(self.today, "sell", [(price, qty)])
         self.ledger.charge(trade, breakdown.total)
         self.journal.write({"kind": "forced_close", "ts": self.now_ns, "trade_id": trade.trade_id,
                             "price": price, "qty": qty,

@@ -121,6 +121,8 @@ class Trader:
         self._max_pnl_pct: float | None = None
         self._best_move: float | None = None
         self._bars_held = 0
+        self.warmup_sessions = 0
+        self.starved: dict[str, int] = {}  # condition name -> evaluations that were missing
         self.set_flat()
 
     # -- 1. direction ------------------------------------------------------------------------
@@ -130,9 +132,14 @@ class Trader:
         conditions: dict[str, Any] = {}
         for side, condition in self.spec.direction.items():
             value = condition.when.evaluate(values)
-            conditions[side] = {"value": value, "reads": reads_of(condition.when, values)}
+            reads = reads_of(condition.when, values)
+            conditions[side] = {"value": value, "reads": reads}
             if value is True:
                 sides.append(side)
+            elif value is not False:
+                self._starve(f"direction {side}")
+        if any(type(v) is Missing for c in conditions.values() for v in c["reads"].values()):
+            self.warmup_sessions += 1
         self.sides = frozenset(sides)
         self.direction_known = True
         self.desk.journal.write(
@@ -160,10 +167,16 @@ class Trader:
             return False
         values = self.values
         for i, (rule, evaluate) in enumerate(self._exits):
-            if evaluate(values) is True:
+            value = evaluate(values)
+            if value is True:
                 self._fire_exit(rule, i, on)
                 return True
+            if value is not False:
+                self._starve(rule.name)
         return False
+
+    def _starve(self, name: str) -> None:
+        self.starved[name] = self.starved.get(name, 0) + 1
 
     def _fire_exit(self, rule: ExitRule, index: int, on: str) -> None:
         values = self.values
@@ -249,8 +262,11 @@ class Trader:
         if not self.sides:
             return False
         values = self.values
-        for _, evaluate in self._filters:
-            if evaluate(values) is not True:
+        for condition, evaluate in self._filters:
+            value = evaluate(values)
+            if value is not True:
+                if value is not False:
+                    self._starve(condition.name)
                 return False
         for trigger, evaluate in self._triggers:
             side = trigger.side
@@ -260,8 +276,11 @@ class Trader:
                 side = next(iter(self.sides))
             if side not in self.sides:
                 continue
-            if evaluate(values) is True:
+            value = evaluate(values)
+            if value is True:
                 return self._enter(trigger.name, trigger.when, OptionKind(side))
+            if value is not False:
+                self._starve(trigger.name)
         return False
 
     # -- 4. sizing, strike, risk, order --------------------------------------------------------

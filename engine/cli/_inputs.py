@@ -1,0 +1,239 @@
+"""Files in, an engine out: what ``engine backtest`` and ``engine run`` share.
+
+Rules are loaded and refused when they do not validate; the machines come from the
+shipped folder unless ``--machines`` names another; the underlying's bars are read and
+validated against the calendar (the shipped NSE calendar when it covers them, else one
+derived from the file); the official daily file and India VIX, when given, are cut so
+that nothing later than the data is read. Daily history before the first intraday
+session warms the daily indicators up before the replay starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DataError, UserInputError
+from engine.model.enums import Timeframe
+from engine.model.market import Bar
+
+__all__ = ["Inputs", "SHIPPED_MACHINES", "load_inputs"]
+
+SHIPPED_MACHINES = Path(__file__).resolve().parent.parent / "machines" / "shipped"
+MACHINE_NAMES = ("killswitch", "breakers", "session", "position")
+
+
+@dataclass(slots=True)
+class Inputs:
+    rules: Any  # RuleSpec
+    machines: dict[str, Any]
+    series: Any  # engine.data.series.Series of the underlying
+    bars: list[Bar]
+    daily_warmup: list[Bar] = field(default_factory=list)
+    daily: list[Bar] = field(default_factory=list)
+    vix_daily: list[Bar] = field(default_factory=list)
+    vix_warmup: list[Bar] = field(default_factory=list)
+    vix_intraday: list[Bar] = field(default_factory=list)
+    options_path: Path | None = None
+    capital: Decimal = Decimal("500000")
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def _date(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserInputError(f"{flag} '{text}' is not a date; write YYYY-MM-DD") from None
+
+
+def _existing(path: str | None, flag: str) -> Path | None:
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"{flag} {path}: no such file")
+    return p
+
+
+def load_inputs(
+    rules_path: str,
+    data: str,
+    *,
+    daily: str | None = None,
+    vix: str | None = None,
+    options: str | None = None,
+    machines: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    capital: str | None = None,
+) -> Inputs:
+    from engine.data.csv_import import read_bars
+    from engine.data.series import open_series
+    from engine.machines import load_machine_file
+    from engine.spec.rules import load_rule_file
+
+    rules_file = _existing(rules_path, "RULES")
+    assert rules_file is not None
+    rules = load_rule_file(rules_file, rules_path)
+    folder = Path(machines) if machines else SHIPPED_MACHINES
+    if not folder.is_dir():
+        raise UserInputError(f"--machines {folder}: no such folder")
+    specs = {}
+    for name in MACHINE_NAMES:
+        path = folder / f"{name}.yaml"
+        if not path.is_file():
+            raise UserInputError(f"{folder} has no {name}.yaml; the engine needs all four machines")
+        specs[name] = load_machine_file(path)
+    data_file = _existing(data, "--data")
+    assert data_file is not None
+    first, last = _date(start, "--from"), _date(end, "--to")
+    if first and last and first > last:
+        raise UserInputError(f"--from {first} is after --to {last}")
+    _, found = open_series(data_file)
+    if not found:
+        raise DataError("no bars in the file", file=str(data_file))
+    underlying = rules.underlyings[0]
+    series = next((s for s in found if s.symbol == underlying), None)
+    if series is None:
+        if len(found) == 1:
+            series = found[0]
+        else:
+            names = ", ".join(s.symbol for s in found)
+            raise DataError(f"the file holds {names}, not {underlying}", file=str(data_file))
+    if series.timeframe is Timeframe.D1:
+        raise UserInputError(f"--data {data}: daily bars cannot drive a backtest; give intraday bars")
+    finer = [tf for tf in _declared(rules) if tf.nanos < series.timeframe.nanos]
+    if finer:
+        names = ", ".join(tf.context_name for tf in finer)
+        raise UserInputError(
+            f"{rules_path} reads {names} bars, but the finest bars in {data} are "
+            f"{series.timeframe.value}; use a rule written for {series.timeframe.value} data"
+        )
+    bars = [b for b in series.bars if _inside(b.trading_date, first, last)]
+    if not bars:
+        raise DataError("no bars between --from and --to", file=str(data_file))
+    out = Inputs(rules, specs, series, bars, notes=[series.choice.note])
+    out.files = {"rules": str(rules_path), "data": str(data)}
+    if capital is not None:
+        try:
+            out.capital = Decimal(capital)
+        except ArithmeticError:
+            raise UserInputError(f"--capital '{capital}' is not a number") from None
+        if not out.capital.is_finite() or out.capital <= 0:
+            raise UserInputError(f"--capital must be a positive number of rupees, not {capital}")
+    first_day, last_day = bars[0].trading_date, bars[-1].trading_date
+    if daily is not None:
+        daily_file = _existing(daily, "--daily")
+        rows = read_bars(daily_file).all_bars
+        out.daily_warmup = [b for b in rows if b.trading_date < first_day]
+        out.daily = [b for b in rows if first_day <= b.trading_date <= last_day]
+        out.files["daily"] = str(daily)
+    if vix is not None:
+        vix_file = _existing(vix, "--vix")
+        read = read_bars(vix_file)
+        if read.timeframe is Timeframe.D1:
+            rows = read.all_bars
+            out.vix_warmup = [b for b in rows if b.trading_date < first_day][-1:]
+            out.vix_daily = [b for b in rows if first_day <= b.trading_date <= last_day]
+        else:
+            out.vix_intraday = [b for b in read.all_bars if _inside(b.trading_date, first_day, last_day)]
+        out.files["vix"] = str(vix)
+    if options is not None:
+        out.options_path = _existing(options, "--options")
+        out.files["options"] = str(options)
+    return out
+
+
+def _inside(d: date, first: date | None, last: date | None) -> bool:
+    return (first is None or d >= first) and (last is None or d <= last)
+
+
+def _declared(rules: Any) -> list[Timeframe]:
+    from engine.vocabulary import TIMEFRAMES
+
+    return [TIMEFRAMES[tf] for tf in rules.indicators if tf in TIMEFRAMES]
+
+
+def build_engine(
+    inputs: Inputs,
+    *,
+    journal: Any,
+    broker: Any,
+    durable: bool = False,
+    header: dict[str, Any] | None = None,
+) -> tuple[Any, Any]:
+    """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core)."""
+    from adapters.replay import ReplayFeed
+    from engine.costs.charges import ChargesTable
+    from engine.data.instruments import CalendarInstruments
+    from engine.ports import VixUpdated
+    from engine.runtime.core import Engine, EngineConfig
+    from engine.runtime.day import day_number, day_start_ns
+
+    series = inputs.series
+    grid = series.grid
+    calendar = grid.calendar
+    quotes = _quotes(inputs, calendar)
+    first = inputs.bars[0]
+    start = day_start_ns(day_number(first.ts_event))
+    config = EngineConfig(
+        capital=inputs.capital,
+        durable=durable,
+        source=series.timeframe,
+        daily_from_feed=bool(inputs.daily or inputs.daily_warmup),
+    )
+    engine = Engine(
+        rules=[inputs.rules],
+        machines=inputs.machines,
+        grid=grid,
+        start_ns=start,
+        broker=broker,
+        instruments=CalendarInstruments(calendar),
+        quotes=quotes,
+        journal=journal,
+        charges=ChargesTable.default(),
+        config=config,
+    )
+    engine.warm_up(inputs.daily_warmup)
+    for bar in inputs.vix_warmup:
+        engine.process(VixUpdated(start, bar.close, "daily"))
+    feed = ReplayFeed(
+        inputs.bars,
+        grid,
+        symbol=inputs.rules.underlyings[0],
+        daily=inputs.daily,
+        vix_daily=inputs.vix_daily,
+        vix_intraday=inputs.vix_intraday,
+        description=f"{len(inputs.bars)} {series.symbol} {series.timeframe.value} bars "
+        f"{inputs.bars[0].trading_date} .. {inputs.bars[-1].trading_date}",
+    )
+    return engine, feed
+
+
+def _quotes(inputs: Inputs, calendar: Any) -> Any:
+    from engine.pricing.premiums import BlackScholesPremiums, ChainedPremiums, MarketPremiums
+    from engine.pricing.vix import DailyVixSource, FallbackVix, IntradayVixSource
+
+    daily = [*inputs.vix_warmup, *inputs.vix_daily]
+    if not daily and not inputs.vix_intraday:
+        raise UserInputError(
+            "option premiums are modelled from India VIX when the data holds no option "
+            "prices: give --vix (a daily or 1-minute India VIX file)"
+        )
+    vix: Any = DailyVixSource(daily) if daily else None
+    if inputs.vix_intraday:
+        intraday = IntradayVixSource(inputs.vix_intraday)
+        vix = FallbackVix(intraday, vix) if vix is not None else intraday
+    model: Any = BlackScholesPremiums(vix, calendar=calendar if not calendar.derived else None)
+    if inputs.options_path is not None:
+        from engine.pricing.option_bars import read_option_bars
+
+        market = MarketPremiums(read_option_bars(inputs.options_path))
+        return ChainedPremiums(market, model)
+    return model
