@@ -153,9 +153,7 @@ class _TimeframeSlots:
         self.fields = tuple(
             (head + name, _FIELD_INDEX[field]) for name, field in names.items() if read(name)
         )
-        self.outputs = tuple(
-            (head + name, name) for name in indicators.names if read(name)
-        )
+        self.outputs = tuple((head + name, name) for name in indicators.names if read(name))
         self.indicators = indicators if self.outputs else None
         every = [n for n in (*names, *indicators.names) if prev + n in reads]
         self.prev = tuple((prev + n, head + n) for n in every)

@@ -72,7 +72,9 @@ class PaperBroker:
             log.warning("order tag {} was already submitted; not taken twice", intent.key)
             return
         if intent.qty <= 0 or intent.limit_price <= 0:
-            self._emit(OrderRejected(intent.key, "quantity and price must be positive", intent.ts_decision))
+            self._emit(
+                OrderRejected(intent.key, "quantity and price must be positive", intent.ts_decision)
+            )
             return
         self._seq += 1
         order = _Order(intent, f"P{self._seq:06d}", intent.ts_decision)

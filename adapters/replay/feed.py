@@ -86,16 +86,29 @@ class ReplayFeed:
         return self.bars[0].ts_event if self.bars else None
 
     def events(self) -> Iterator[FeedEvent]:
-        streams: list[Iterator[FeedEvent]] = [self._bar_events()]
+        others: list[Iterator[FeedEvent]] = []
         if self.daily:
-            streams.append(self._daily_events())
+            others.append(self._daily_events())
         if self.vix_daily:
-            streams.append(self._vix_daily_events())
+            others.append(self._vix_daily_events())
         if self.vix_intraday:
-            streams.append(self._vix_intraday_events())
-        if len(streams) == 1:
-            return streams[0]
-        return heapq.merge(*streams, key=lambda e: e.ts)
+            others.append(self._vix_intraday_events())
+        if not others:
+            return self._bar_events()
+        return self._merged(heapq.merge(*others, key=_ts))
+
+    def _merged(self, others: Iterator[FeedEvent]) -> Iterator[FeedEvent]:
+        """The bars with the other, sparser streams slotted in by time (ties: others first)."""
+        pending = next(others, None)
+        symbol = self.symbol
+        for bar, end in zip(self.bars, _ends(self.bars, self.grid), strict=True):
+            while pending is not None and pending.ts <= end:
+                yield pending
+                pending = next(others, None)
+            yield BarClosed(end, symbol, bar, bar_path)
+        while pending is not None:
+            yield pending
+            pending = next(others, None)
 
     def _bar_events(self) -> Iterator[FeedEvent]:
         symbol = self.symbol
@@ -112,10 +125,12 @@ class ReplayFeed:
             yield VixUpdated(_next_day(bar.ts_event), bar.close, "daily")
 
     def _vix_intraday_events(self) -> Iterator[FeedEvent]:
-        for bar, end in zip(
-            self.vix_intraday, _ends(self.vix_intraday, self.grid), strict=True
-        ):
+        for bar, end in zip(self.vix_intraday, _ends(self.vix_intraday, self.grid), strict=True):
             yield VixUpdated(end, bar.close, "1m")
+
+
+def _ts(event: FeedEvent) -> int:
+    return event.ts
 
 
 def _next_day(ts: int) -> int:

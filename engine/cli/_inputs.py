@@ -107,7 +107,9 @@ def load_inputs(
             names = ", ".join(s.symbol for s in found)
             raise DataError(f"the file holds {names}, not {underlying}", file=str(data_file))
     if series.timeframe is Timeframe.D1:
-        raise UserInputError(f"--data {data}: daily bars cannot drive a backtest; give intraday bars")
+        raise UserInputError(
+            f"--data {data}: daily bars cannot drive a backtest; give intraday bars"
+        )
     finer = [tf for tf in _declared(rules) if tf.nanos < series.timeframe.nanos]
     if finer:
         names = ", ".join(tf.context_name for tf in finer)
@@ -142,7 +144,9 @@ def load_inputs(
             out.vix_warmup = [b for b in rows if b.trading_date < first_day][-1:]
             out.vix_daily = [b for b in rows if first_day <= b.trading_date <= last_day]
         else:
-            out.vix_intraday = [b for b in read.all_bars if _inside(b.trading_date, first_day, last_day)]
+            out.vix_intraday = [
+                b for b in read.all_bars if _inside(b.trading_date, first_day, last_day)
+            ]
         out.files["vix"] = str(vix)
     if options is not None:
         out.options_path = _existing(options, "--options")
@@ -166,7 +170,7 @@ def build_engine(
     journal: Any,
     broker: Any,
     durable: bool = False,
-    header: dict[str, Any] | None = None,
+    echo_notifications: bool = True,
 ) -> tuple[Any, Any]:
     """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core)."""
     from adapters.replay import ReplayFeed
@@ -187,6 +191,7 @@ def build_engine(
         durable=durable,
         source=series.timeframe,
         daily_from_feed=bool(inputs.daily or inputs.daily_warmup),
+        echo_notifications=echo_notifications,
     )
     engine = Engine(
         rules=[inputs.rules],

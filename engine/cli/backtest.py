@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
     from adapters.paper import PaperBroker
 
     with Journal(out / "journal.jsonl", header=header) as journal:
-        engine, feed = build_engine(inputs, journal=journal, broker=PaperBroker())
+        engine, feed = build_engine(
+            inputs, journal=journal, broker=PaperBroker(), echo_notifications=False
+        )
         progress = _Progress(len(inputs.bars), not args.no_progress and not args.json)
         replay(engine, feed, progress=progress)
         progress.done()

@@ -137,24 +137,28 @@ class SessionAggregator:
         if source_end > hi:
             source_end = hi
         ts_init = bar.ts_init
+        high, low, close = bar.high, bar.low, bar.close
+        part = self._part
         for b in self._buckets:
-            if b.is_open and s >= b.end:
-                self._close(b, ts_init or b.end)
-            if not b.is_open:
-                self._start(b, bar, lo, hi)
+            if b.is_open:
+                if s >= b.end:
+                    self._close(b, ts_init or b.end)
+                    self._start(b, bar, lo, hi)
+                else:
+                    if high > b.h:
+                        b.h = high
+                    if low < b.l:
+                        b.l = low
+                    b.c = close
+                    b.v += bar.volume
+                    if bar.oi is not None:
+                        b.oi = bar.oi
+                    if not bar.filled:
+                        b.all_filled = False
             else:
-                if bar.high > b.h:
-                    b.h = bar.high
-                if bar.low < b.l:
-                    b.l = bar.low
-                b.c = bar.close
-                b.v += bar.volume
-                if bar.oi is not None:
-                    b.oi = bar.oi
-                if not bar.filled:
-                    b.all_filled = False
-            index = 0 if b.intraday else self._part
-            gap = self._gap_before(b, index, s)
+                self._start(b, bar, lo, hi)
+            index = 0 if b.intraday else part
+            gap = s - b.last_end if index == b.part else self._gap_before(b, index, s)
             if gap > b.gap:
                 b.gap = gap
             b.part = index
@@ -185,9 +189,7 @@ class SessionAggregator:
             )
             if self._on_event is not None:
                 self._on_event(
-                    BarDiscarded(
-                        b.symbol, b.tf, b.label, DataIssue.INCOMPLETE, b.end - b.last_end
-                    )
+                    BarDiscarded(b.symbol, b.tf, b.label, DataIssue.INCOMPLETE, b.end - b.last_end)
                 )
 
     # ------------------------------------------------------------------ internals
@@ -245,14 +247,10 @@ class SessionAggregator:
                 gap / 60e9,
             )
             if self._on_event is not None:
-                self._on_event(
-                    BarDiscarded(b.symbol, b.tf, b.label, DataIssue.INTERNAL_GAP, gap)
-                )
+                self._on_event(BarDiscarded(b.symbol, b.tf, b.label, DataIssue.INTERNAL_GAP, gap))
             return
         self._on_bar(
-            make_bar(
-                b.symbol, b.tf, b.label, b.o, b.h, b.l, b.c, b.v, b.oi, b.all_filled, ts_init
-            )
+            make_bar(b.symbol, b.tf, b.label, b.o, b.h, b.l, b.c, b.v, b.oi, b.all_filled, ts_init)
         )
 
     def _count(self, issue: DataIssue, bar: Bar, detail: str) -> None:

@@ -86,9 +86,7 @@ class Journal:
                 0o644,
             )
             self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        self.write(
-            {"kind": "journal", "schema": SCHEMA_VERSION, **dict(header or {})}, sync=True
-        )
+        self.write({"kind": "journal", "schema": SCHEMA_VERSION, **dict(header or {})}, sync=True)
 
     def write(self, record: dict[str, Any], *, sync: bool = False) -> None:
         """Append one record; with ``sync`` it is on disk when this returns."""

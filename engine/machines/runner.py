@@ -196,6 +196,7 @@ class MachineRunner:
             for state, by_trigger in self._table.items()
         }
         self._dirty = _ALL
+        self._watch_now = self._watch[self._state]
         if backend not in ("table", "transitions"):
             raise ValueError(f"backend must be 'table' or 'transitions', not {backend!r}")
         self._backend = ReferenceBackend(self) if backend == "transitions" else None
@@ -253,7 +254,7 @@ class MachineRunner:
 
     def touch(self, name: str) -> bool:
         """A name changed; True when some tick candidate of the current state reads it."""
-        bits = self._watch[self._state].get(name)
+        bits = self._watch_now.get(name)
         if bits:
             self._dirty |= bits
             return True
@@ -311,6 +312,10 @@ class MachineRunner:
             if due is not None and due > now and (best is None or due < best):
                 best = due
         return best
+
+    def accepts(self, trigger: str) -> bool:
+        """Whether the current state has a transition on ``trigger`` (ignored ones do not count)."""
+        return trigger in self._table[self._state]
 
     def enabled(self, trigger: str) -> list[TransitionSpec]:
         """The transitions that would be taken for ``trigger`` now, first one first."""
@@ -434,13 +439,20 @@ class MachineRunner:
         if self._backend is not None:
             self._dirty = 0
             return self._fire(TICK, candidates, EMPTY)
-        dirty = self._dirty
-        for i, c in enumerate(candidates):
-            bit = 1 << i
-            if not dirty & bit:
-                continue  # false at its last evaluation and nothing it reads changed
-            if self._enabled(c):
+        # Only the candidates whose bit is set: the others were false at their last
+        # evaluation and nothing they read has changed since.
+        dirty = self._dirty & ((1 << len(candidates)) - 1)
+        ctx = self._ctx
+        while dirty:
+            low = dirty & -dirty
+            c = candidates[low.bit_length() - 1]
+            if c[2] is None and c[3] is None:
+                guard = c[1]
+                if guard is None or guard(ctx) is True:
+                    return self._take(c, EMPTY)
+            elif self._enabled(c):
                 return self._take(c, EMPTY)
+            dirty ^= low
         self._dirty = 0  # every candidate that had to be looked at was false
         return None
 
@@ -478,6 +490,7 @@ class MachineRunner:
             guard["at_time"] = datetime.fromtimestamp(entered_at / NANOS, IST).strftime("%H:%M:%S")
         # 1. the new state, published before anyone else runs
         self._state = t.dest
+        self._watch_now = self._watch[t.dest]
         self._entered_ns = now
         self._entered_at_ns = entered_at
         self._dirty = _ALL

@@ -164,20 +164,23 @@ class MachineSystem:
         """A name the machines may read changed; True when some machine must look again."""
         hit = False
         for runner in self._watchers.get(name, ()):
-            hit = runner.touch(name) or hit
+            if runner.touch(name):
+                hit = True
         return hit
 
-    def wake(self, now: int) -> list[TransitionTaken]:
-        """Step every machine with something pending or due, until nothing is left."""
+    def wake(self, now: int, *, due: bool = False) -> list[TransitionTaken]:
+        """Step every machine with something pending (with ``due``, also every machine
+        whose deadline has passed), until nothing is left."""
         taken: list[TransitionTaken] = []
         for _ in range(MAX_CASCADE):
             step: list[TransitionTaken] = []
             for runner in self._order:
-                if runner.pending or _due(runner, now):
+                if runner._dirty or (due and _due(runner, now)):
                     step += runner.wake(now)
             if not step:
                 break
             taken += step
+            due = False  # a transition marks its machine dirty: the next pass sees it
         return taken
 
     def next_deadline(self) -> int | None:

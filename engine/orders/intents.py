@@ -35,9 +35,7 @@ def intent_key(
     ts_decision: int,
     reason: str,
 ) -> str:
-    text = "|".join(
-        (rule, underlying, symbol, side, purpose, str(qty), str(ts_decision), reason)
-    )
+    text = "|".join((rule, underlying, symbol, side, purpose, str(qty), str(ts_decision), reason))
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return base64.b32encode(digest).decode("ascii")[:16].lower()
 

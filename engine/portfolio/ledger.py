@@ -156,9 +156,7 @@ class Ledger:
             trade.sold_value += value
             trade.exit_ts = ts
             trade.exit_underlying = underlying_price
-        trade.fills.append(
-            {"side": side.value, "qty": qty, "price": str(price), "ts": ts}
-        )
+        trade.fills.append({"side": side.value, "qty": qty, "price": str(price), "ts": ts})
 
     def charge(self, trade: Trade, amount: Decimal) -> None:
         trade.charges += amount
@@ -174,4 +172,7 @@ class Ledger:
 
     @property
     def open_count(self) -> int:
+        """Trades holding units now (a trade waiting for its first fill holds none)."""
+        if not self._open:
+            return 0
         return sum(1 for t in self._open.values() if t.qty > 0)

@@ -130,8 +130,7 @@ class BacktestReport:
             f"session(s)",
             f"trades {m.trades}  won {m.wins}  lost {m.losses}  win rate "
             f"{opt(m.win_rate_pct, '{:.1f}%')}",
-            f"net P&L {money(m.net_pnl)}  (gross {money(m.gross_pnl)}, charges "
-            f"{money(m.charges)})",
+            f"net P&L {money(m.net_pnl)}  (gross {money(m.gross_pnl)}, charges {money(m.charges)})",
             f"profit factor {opt(m.profit_factor)}  max drawdown {money(m.max_drawdown)} "
             f"({opt(m.max_drawdown_pct, '{:.2f}%')})  Sharpe {opt(m.sharpe)}",
             f"average hold {opt(m.avg_hold_minutes, '{:.1f} min')}  exposure "

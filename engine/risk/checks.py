@@ -129,9 +129,7 @@ def _trades_per_day(i: OrderIntent, s: RiskState) -> CheckResult:
 
 
 def _machines(i: OrderIntent, s: RiskState) -> CheckResult:
-    return CheckResult(
-        "ENTRIES_ALLOWED", s.entries_allowed, {"blocked_by": s.blocked_by or None}
-    )
+    return CheckResult("ENTRIES_ALLOWED", s.entries_allowed, {"blocked_by": s.blocked_by or None})
 
 
 CHECKS: tuple[Callable[[OrderIntent, RiskState], CheckResult], ...] = (

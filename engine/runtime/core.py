@@ -133,6 +133,7 @@ class EngineConfig:
     cancel_before_close_ns: int = 5 * _MINUTE_NS  # working orders cancelled this long before
     price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
     data_gap_ns: int | None = None  # silence in a session part that counts as a gap
+    echo_notifications: bool = True  # machines' notify actions also go to the log
 
 
 @dataclass(slots=True)
@@ -189,6 +190,10 @@ class Engine:
         self._machine_due = _NEVER
         self._machine_due_stale = True
         self._stale_at = _NEVER
+        self._gap_active = False
+        self._part_lo = self._part_hi = 0
+        self._session_seen = False
+        self._entries_open = False
         self._size_factors: dict[str, float] = {}
         self._max_positions: dict[str, int] = {}
         self._entry_gates: dict[str, bool] = {}
@@ -245,6 +250,8 @@ class Engine:
             "minutes_to_close"
         )
         self._needs_change = self.ctx.needs("underlying.change_5m_pct")
+        self._needs_ltp = self.ctx.needs("underlying.ltp")
+        self._needs_change_pct = self.ctx.needs("underlying.change_pct")
         self._by_trader = {(t.rule, t.underlying): t for t in self.traders}
         self._traders_by_rule: dict[str, list[Trader]] = {}
         for t in self.traders:
@@ -294,7 +301,11 @@ class Engine:
             )
             ts = self.now_ns
         kind = type(event)
-        if kind is BarClosed and event.path is not None and self._wants_ticks():
+        if (
+            kind is BarClosed
+            and event.path is not None
+            and (self.orders._working or self.ledger._open)
+        ):
             self._bar_with_ticks(event)  # the ticks inside the bar come first, in time
         else:
             if ts >= self._next_due:
@@ -322,7 +333,7 @@ class Engine:
                 if deadline is not None:
                     deadline.callback(due)
                 else:
-                    self.machines.wake(due)
+                    self.machines.wake(due, due=True)
                     self._machine_due_stale = True
             self._settle()
 
@@ -359,7 +370,9 @@ class Engine:
         if isinstance(event, TransitionTaken):
             self._machine_due_stale = True
             self._entry_gates_changed(event)
-            self.journal.write({"kind": "transition", "ts": event.ts_event, **_machine_record(event)})
+            self.journal.write(
+                {"kind": "transition", "ts": event.ts_event, **_machine_record(event)}
+            )
         elif isinstance(event, TriggerIgnored):
             if event.trigger != "tick":
                 self.journal.write({"kind": "trigger_ignored", "ts": event.ts_event,
@@ -382,6 +395,7 @@ class Engine:
             runner = self.machines[event.machine]
             tags = runner.spec.peer_info.tags.get("entries_allowed", frozenset())
             self._entry_gates[event.machine] = event.dest in tags
+            self._entries_open = self.entries_allowed()[0]
 
     def entries_allowed(self) -> tuple[bool, str]:
         blocked = [m for m in _GLOBAL_MACHINES if not self._entry_gates.get(m, False)]
@@ -429,7 +443,8 @@ class Engine:
                 weakest.exit(f"{machine}: close_weakest")
         elif name == "notify":
             level = str(args.get("level", "warning")).upper()
-            log.log(level if level != "CRITICAL" else "CRITICAL", "{}: {}", machine, args.get("message"))
+            if self.config.echo_notifications:
+                log.log(level, "{}: {}", machine, args.get("message"))
             self.journal.write({"kind": "notify", "ts": self.now_ns, "machine": machine,
                                 "level": args.get("level"), "message": args.get("message")})  # fmt: skip
         elif name == "reconcile":
@@ -461,7 +476,7 @@ class Engine:
         if clean:
             for name in ("session", "killswitch"):
                 runner = self.machines.runners.get(name)
-                if runner is not None:
+                if runner is not None and runner.accepts("reconciled"):
                     self.send(runner, "reconciled")
         else:
             log.error("reconciliation found a difference: ours {} broker {}", ours, theirs)
@@ -489,7 +504,10 @@ class Engine:
         day = DayFacts.build(number, self.grid, tuple(self.underlyings))
         self.day = day
         self._day_end = day.end_ns
+        self._session_seen = False
+        self._part_lo = self._part_hi = 0
         self._day_realised = Decimal(0)
+        self._consecutive_losses = 0  # losing trades in a row *today*
         self.journal.write({"kind": "day", "ts": max(start, self.now_ns), **day.to_record()})
         ctx = self.ctx
         ctx.set("date", day.date)
@@ -539,18 +557,21 @@ class Engine:
         if part < 0:
             self._stale_at = _NEVER
             return
+        self._part_lo, self._part_hi = day.parts[part]
         deadline = last + self._gap_ns
-        self._stale_at = deadline if deadline < day.parts[part][1] else _NEVER
+        self._stale_at = deadline if deadline < self._part_hi else _NEVER
         if self._stale_at < self._next_due:
             self._next_due = self._stale_at
 
     def _data_stale(self, ts: int) -> None:
         self._stale_at = _NEVER
+        self._gap_active = True
         self.ctx.set("data.gap", True)
         self.journal.write({"kind": "data_gap", "ts": ts, "silence_ns": self._gap_ns})
 
     def _data_arrived(self, ts: int) -> None:
-        if self.ctx.facts.get("data.gap") is True:
+        if self._gap_active:
+            self._gap_active = False
             self.ctx.set("data.gap", False)
             self.journal.write({"kind": "data_resumed", "ts": ts})
         self._arm_stale(ts)
@@ -583,32 +604,47 @@ class Engine:
             self._bar_close(u, bar, end)
 
     def _bar_close(self, u: _Underlying, bar: Bar, ts: int) -> None:
+        """A source bar ended: views, longer timeframes, price, machines, exits, entries."""
         self.bars += 1
-        day = self.day
-        if day is not None and day.trading and (not self.sessions or self.sessions[-1][0] != day.open_ns):
-            self.sessions.append((day.open_ns, day.close_ns))  # type: ignore[arg-type]
+        if not self._session_seen:
+            self._note_session()
         self._set_time(ts)
         source = self.config.source
-        for trader in u.traders:
+        traders = u.traders
+        for trader in traders:
             trader.view.on_bar(source, bar, ts)
-            trader.bar_closed()
+            if trader.trade is not None:
+                trader.bar_closed()
         if u.aggregator is not None:
             u.aggregator.on_bar(bar)
         self._price(u, ts, bar.close, tick=False)
-        self._data_arrived(ts)
+        # data freshness: the silence limit moves on (inlined: this runs on every bar)
+        if self._gap_active:
+            self._data_arrived(ts)
+        elif self._part_lo <= ts < self._part_hi:
+            deadline = ts + self._gap_ns
+            self._stale_at = deadline if deadline < self._part_hi else _NEVER
+        else:
+            self._arm_stale(ts)
         if self.ctx.touched or self._queue:
             self._settle()
-        for trader in u.traders:
-            trader.check_exits("bar")
+        for trader in traders:
+            if trader.trade is not None:
+                trader.check_exits("bar")
         if self._queue:
             self._settle()
-        allowed, _ = self.entries_allowed()
-        if allowed:
-            for trader in u.traders:
-                if trader.machine.state == "flat" and trader.sides:
+        if self._entries_open:
+            for trader in traders:
+                if trader.sides and trader.machine.state == "flat":
                     trader.check_entry()
             if self._queue:
                 self._settle()
+
+    def _note_session(self) -> None:
+        day = self.day
+        self._session_seen = True
+        if day is not None and day.trading:
+            self.sessions.append((day.open_ns, day.close_ns))  # type: ignore[arg-type]
 
     def _bar_from_aggregator(self, bar: Bar) -> None:
         u = self.underlyings[bar.symbol] if bar.symbol in self.underlyings else None
@@ -632,18 +668,17 @@ class Engine:
         if tick:
             self._set_time(ts)
         if u.symbol == self.primary:
-            ctx.set("underlying.ltp", price)
+            if self._needs_ltp:
+                ctx.set("underlying.ltp", price)
             if self._needs_change:
                 change = u.change_5m.push(ts, price)
                 ctx.set(
                     "underlying.change_5m_pct",
                     change if type(change) is Missing else change / (price - change) * 100.0,
                 )
-            if u.prev_close:
+            if self._needs_change_pct and u.prev_close:
                 ctx.set("underlying.change_pct", (price / u.prev_close - 1.0) * 100.0)
-        for trader in u.traders:
-            trader.values["underlying.ltp"] = price
-        if self.orders.pending or self.ledger.open_count:
+        if self.orders._working or self.ledger._open:
             self._mark(u, ts)
             if tick:
                 if self._queue or ctx.touched:
@@ -838,7 +873,9 @@ class Engine:
             (t.bought_value * t.qty / t.bought_qty for t in self.ledger.open_trades() if t.qty),
             Decimal(0),
         )
-        ctx.set("account.margin_used_pct", float(held / self.capital * 100) if self.capital else 0.0)
+        ctx.set(
+            "account.margin_used_pct", float(held / self.capital * 100) if self.capital else 0.0
+        )
 
     def _initial_facts(self) -> None:
         ctx = self.ctx
@@ -860,6 +897,7 @@ class Engine:
                 runner = self.machines[name]
                 tags = runner.spec.peer_info.tags.get("entries_allowed", frozenset())
                 self._entry_gates[name] = runner.state in tags
+        self._entries_open = self.entries_allowed()[0]
 
     def _watched_names(self) -> set[str]:
         names: set[str] = set()
@@ -994,7 +1032,9 @@ class Engine:
         qty = trade.qty
         trade.exit_decision_ts = self.now_ns
         trade.exit_reason = "end_of_data"
-        self.ledger.fill(trade, OrderSide.SELL, qty, price, self.now_ns, self.spot(trade.underlying))
+        self.ledger.fill(
+            trade, OrderSide.SELL, qty, price, self.now_ns, self.spot(trade.underlying)
+        )
         breakdown = self.charges.for_order(self.today, "sell", [(price, qty)])
         self.ledger.charge(trade, breakdown.total)
         self.journal.write({"kind": "forced_close", "ts": self.now_ns, "trade_id": trade.trade_id,

@@ -93,7 +93,7 @@ class DayFacts:
             "expiries": {
                 u: {
                     "expiry": e.expiry.isoformat() if e.expiry else None,
-                    "kind": e.kind,
+                    "expiry_kind": e.kind,
                     "dte": e.dte if not isinstance(e.dte, Missing) else None,
                 }
                 for u, e in sorted(self.expiries.items())

@@ -70,8 +70,9 @@ class Desk(Protocol):
 
     def spot(self, underlying: str) -> float | None: ...
 
-    def premium(self, underlying: str, expiry: date, strike: int, kind: OptionKind) -> Decimal | None:
-        ...
+    def premium(
+        self, underlying: str, expiry: date, strike: int, kind: OptionKind
+    ) -> Decimal | None: ...
 
     def size_factor(self) -> float: ...
 
@@ -163,7 +164,11 @@ class Trader:
     # -- 2. exits ----------------------------------------------------------------------------
     def check_exits(self, on: str) -> bool:
         """Fire the first exit that holds; True when one fired."""
-        if self.trade is None or not self.trade.open or self.machine.state not in ("open", "partial"):
+        if (
+            self.trade is None
+            or not self.trade.open
+            or self.machine.state not in ("open", "partial")
+        ):
             return False
         values = self.values
         for i, (rule, evaluate) in enumerate(self._exits):

@@ -38,7 +38,10 @@ class StrikeChoice:
 
 def atm_strike(ltp: float, step: int) -> int:
     """The at-the-money strike: the nearest multiple of ``step`` (halves round up)."""
-    return int((Decimal(repr(ltp)) / step + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR")) * step
+    return (
+        int((Decimal(repr(ltp)) / step + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
+        * step
+    )
 
 
 def choose_expiry(
