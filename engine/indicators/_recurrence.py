@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+from engine.indicators._np import np
 
-from engine.indicators.base import FloatArray
+if TYPE_CHECKING:
+    from engine.indicators.base import FloatArray
+
 
 __all__ = ["block_size", "linear_recurrence", "sequential_sum"]
 

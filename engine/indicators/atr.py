@@ -8,11 +8,16 @@ starts at index ``n`` with the plain mean of the first ``n`` true ranges (bars 1
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING
 
+from engine.indicators._np import np
 from engine.indicators._recurrence import linear_recurrence, sequential_sum
-from engine.indicators.base import FloatArray, ReadSide, as_series, check_period, nan_array
+from engine.indicators.base import ReadSide, as_series, check_period, nan_array
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from engine.indicators.base import FloatArray
 
 __all__ = ["Atr", "atr", "true_range"]
 

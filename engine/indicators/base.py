@@ -12,14 +12,16 @@ NaN during the warm-up, exactly where TA-Lib puts them.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from numbers import Integral
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from engine.indicators._np import np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "MAX_PERIOD",
-    "FloatArray",
     "HlcIndicator",
     "SeriesIndicator",
     "StreamingIndicator",
@@ -32,7 +34,8 @@ __all__ = [
 #: The largest period any indicator accepts (the rule files' bound, far above any real use).
 MAX_PERIOD = 1000
 
-FloatArray = NDArray[np.float64]
+if TYPE_CHECKING:
+    FloatArray = NDArray[np.float64]
 
 
 @runtime_checkable
@@ -85,7 +88,7 @@ def warming_up_text(label: str, count: int, warmup: int) -> str:
 
 def check_period(name: str, period: object, minimum: int) -> int:
     """The period as an int in ``minimum..MAX_PERIOD``; ValueError naming the indicator."""
-    if isinstance(period, bool) or not isinstance(period, int | np.integer):
+    if isinstance(period, bool) or not isinstance(period, Integral):
         raise ValueError(f"{name}: period must be a whole number; was {period!r}")
     if not minimum <= period <= MAX_PERIOD:
         raise ValueError(f"{name}: period must be from {minimum} to {MAX_PERIOD}; was {period}")

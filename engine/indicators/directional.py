@@ -23,14 +23,17 @@ tests pin with ranges down to 1e-300.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-from numpy.typing import ArrayLike
-
+from engine.indicators._np import np
 from engine.indicators._recurrence import linear_recurrence
 from engine.indicators.atr import true_range
-from engine.indicators.base import FloatArray, as_series, check_period, nan_array
+from engine.indicators.base import as_series, check_period, nan_array
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from engine.indicators.base import FloatArray
 
 __all__ = [
     "Adx",

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import ArrayLike
+from engine.indicators._np import np
+from engine.indicators.base import ReadSide, as_series, check_period, nan_array
 
-from engine.indicators.base import FloatArray, ReadSide, as_series, check_period, nan_array
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from engine.indicators.base import FloatArray
 
 __all__ = ["Highest", "Lowest", "highest", "lowest"]
 

@@ -11,16 +11,20 @@ shared computation (adx/plus_di/minus_di of one period) only once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING
 
 from engine.indicators import atr as _atr
 from engine.indicators import averages as _averages
 from engine.indicators import directional as _directional
 from engine.indicators import extremes as _extremes
 from engine.indicators import rsi as _rsi
-from engine.indicators.base import FloatArray, as_series
+from engine.indicators.base import as_series
 from engine.indicators.spec import SOURCES, IndicatorSpec, parse_indicator_spec
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from engine.indicators.base import FloatArray
 
 __all__ = [
     "BoundIndicator",

@@ -9,11 +9,16 @@ when both averages are exactly 0 (a flat series): TA-Lib's choice, kept here.
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING
 
+from engine.indicators._np import np
 from engine.indicators._recurrence import linear_recurrence, sequential_sum
-from engine.indicators.base import FloatArray, ReadSide, as_series, check_period, nan_array
+from engine.indicators.base import ReadSide, as_series, check_period, nan_array
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from engine.indicators.base import FloatArray
 
 __all__ = ["Rsi", "rsi"]
 

@@ -24,6 +24,7 @@ from engine.machines import checks, safety
 from engine.machines._semantic import SemanticBuild
 from engine.machines.spec import MachineSpec
 from engine.machines.vocabulary import PeerInfo
+from engine.spec._checked import checked_before, remember_checked
 from engine.spec._schema import schema_diagnostics
 from engine.spec._yaml import Path_, SourceMap, YamlDocument, load_yaml, load_yaml_file
 
@@ -43,7 +44,20 @@ def load_machine_file(path: str | Path, display: str | None = None) -> MachineSp
     p = Path(path)
     doc = load_yaml_file(p, display)
     shown = Path(display).parent if display else p.parent
-    return _Loader(p.parent, system_checks=True, shown=shown).load(doc)
+    loader = _Loader(p.parent, system_checks=True, shown=shown)
+    loader.cache_parts = _cache_parts(p, display)
+    return loader.load(doc)
+
+
+def _cache_parts(path: Path, display: str | None) -> list[bytes] | None:
+    """The bytes that decide a machine file's checks: it and its folder's machine files."""
+    try:
+        parts = [path.read_bytes(), (display or str(path)).encode()]
+        for other in sorted(path.parent.glob("*.yaml")):
+            parts += [other.name.encode(), other.read_bytes()]
+    except OSError:
+        return None
+    return parts
 
 
 def load_machine_text(text: str, file: str = "<machine>", folder: str | Path = ".") -> MachineSpec:
@@ -121,6 +135,7 @@ class _Loader:
         self.folder = folder
         self.system_checks = system_checks
         self.shown = shown  # the folder as messages show it
+        self.cache_parts: list[bytes] | None = None  # set: skip checks passed before
 
     def load(self, doc: YamlDocument) -> MachineSpec:
         data, source = doc.data, doc.source
@@ -138,6 +153,10 @@ class _Loader:
                 ]
             )
         _restore_clock_strings(data, source)
+        parts = self.cache_parts
+        remembered = checked_before("machine", parts) if parts is not None else None
+        if remembered is not None:
+            return self._remembered(data, source, remembered)
         diagnostics += schema_diagnostics(data, MACHINE_SCHEMA, source, _where(data))
         if any(d.severity == "error" for d in diagnostics):
             raise SpecError(diagnostics)
@@ -161,6 +180,18 @@ class _Loader:
         )
         if errors:
             raise SpecError(diagnostics)
+        if parts is not None:
+            remember_checked("machine", parts, spec.warnings)
+        return spec
+
+    def _remembered(self, data: Any, source: SourceMap, warnings: list[Diagnostic]) -> MachineSpec:
+        """A file that passed every check before: build it, skip the checks."""
+        build = SemanticBuild(data, source, self._peer)
+        build.run()
+        if any(d.severity == "error" for d in build.diagnostics):  # cannot happen; be safe
+            raise SpecError(build.diagnostics)
+        spec = self._spec(build, source)
+        spec.warnings = warnings
         return spec
 
     def _spec(self, build: SemanticBuild, source: SourceMap) -> MachineSpec:

@@ -17,6 +17,7 @@ from typing import Any
 from engine.diagnostics import Diagnostic
 from engine.errors import ExprError, SpecError
 from engine.expr import Expr, Origin, ValueType, Vocabulary, compile_expr
+from engine.spec._checked import checked_before, remember_checked
 from engine.spec._schema import schema_diagnostics
 from engine.spec._yaml import Path_, SourceMap, YamlDocument, load_yaml_file
 from engine.vocabulary import BAR_FIELDS, TIMEFRAMES, rule_vocabulary
@@ -216,26 +217,33 @@ def _vocabulary_of(data: dict[str, Any]) -> Vocabulary:
     return rule_vocabulary(indicators, params)
 
 
-def load_rule_document(doc: YamlDocument) -> RuleSpec:
-    """Check an already loaded YAML document as a rule file."""
+def load_rule_document(doc: YamlDocument, *, cache_parts: list[bytes] | None = None) -> RuleSpec:
+    """Check an already loaded YAML document as a rule file.
+
+    With ``cache_parts`` (the file's bytes and name), a file that passed every check
+    before is not schema-checked or linted again (``engine.spec._checked``)."""
     source = doc.source
     if not isinstance(doc.data, dict):
         raise SpecError(
             [source.diagnostic((), "wrong-type", "a rule file must be a YAML mapping of keys")]
         )
     checker = _RuleChecker(doc)
-    checker.problems.extend(schema_diagnostics(doc.data, SCHEMA, source, checker.where))
+    remembered = checked_before("rule", cache_parts) if cache_parts is not None else None
+    if remembered is None:
+        checker.problems.extend(schema_diagnostics(doc.data, SCHEMA, source, checker.where))
     checker.check_names_unique()
     checker.check_indicators()
     checker.check_triggers_sides()
     # Expressions are checked even when the schema failed, so every error shows at once.
     compiled = _compile_all(checker, _vocabulary_of(doc.data))
-    warnings: list[Diagnostic] = []
-    if not checker.problems:
+    warnings: list[Diagnostic] = list(remembered or ())
+    if not checker.problems and remembered is None:
         for d in checker.lint(compiled):
             (warnings if d.severity == "warning" else checker.problems).append(d)
     if checker.problems:
         raise SpecError([*checker.problems, *warnings])
+    if cache_parts is not None and remembered is None:
+        remember_checked("rule", cache_parts, warnings)
     return dataclasses.replace(_build(checker, compiled), warnings=tuple(warnings))
 
 
@@ -320,4 +328,9 @@ def _build(checker: _RuleChecker, compiled: dict[Path_, Expr]) -> RuleSpec:
 
 def load_rule_file(path: str | Path, display: str | None = None) -> RuleSpec:
     """Load and check a rule file; SpecError lists every problem with file:line:col."""
-    return load_rule_document(load_yaml_file(path, display))
+    doc = load_yaml_file(path, display)
+    try:
+        parts = [Path(path).read_bytes(), (display or str(path)).encode()]
+    except OSError:
+        parts = None
+    return load_rule_document(doc, cache_parts=parts)

@@ -1,5 +1,5 @@
-"""The live context on real data: declared indicators equal TA-Lib, warm-up is a reasoned
-Missing, .prev is one bar back, change windows are exact, every name always present."""
+"""Rule views on real data: declared indicators equal TA-Lib, warm-up is a reasoned Missing,
+.prev is one bar back, change windows are exact, every name always present, no look-ahead."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import talib
 
-from engine.context import LiveContext
+from engine.context import ChangeWindow, Context, LookAheadError, RuleView
 from engine.expr import compile_expr, is_missing
 from engine.model import Bar, Timeframe, to_ns
 from engine.timeutil import IST
@@ -40,23 +40,30 @@ def daily_bars(market_dir: Path, limit: int = 400) -> list[Bar]:
 
 
 INDICATORS = {"daily": {"adx": "adx(14)", "plus_di": "plus_di(14)", "rsi": "rsi(14)", "hi": "high"}}
+READS = {
+    "daily.adx", "daily.rsi", "daily.hi", "daily.close", "daily.prev.close", "daily.prev.hi",
+    "daily.plus_di", "params.adx_min",
+}  # fmt: skip
+D1 = Timeframe.D1
 
 
-def make_context() -> LiveContext:
-    return LiveContext(rule_vocabulary(INDICATORS, {"adx_min": 25}), INDICATORS, {"adx_min": 25})
+def make_view(reads: set[str] = READS, now: int | None = None) -> RuleView:
+    vocab = rule_vocabulary(INDICATORS, {"adx_min": 25})
+    clock = (lambda: now) if now is not None else None
+    return RuleView(vocab, INDICATORS, {"adx_min": 25}, reads, now=clock)
 
 
-def test_context_when_fed_real_daily_bars_then_indicators_equal_talib(market_dir) -> None:
+def test_view_when_fed_real_daily_bars_then_indicators_equal_talib(market_dir) -> None:
     bars = daily_bars(market_dir)
-    ctx = make_context()
+    view = make_view()
     highs = np.array([b.high for b in bars])
     lows = np.array([b.low for b in bars])
     closes = np.array([b.close for b in bars])
     adx = talib.ADX(highs, lows, closes, 14)
     rsi = talib.RSI(closes, 14)
     for i, bar in enumerate(bars):
-        ctx.on_bar("daily", bar)
-        v = ctx.values
+        view.on_bar(D1, bar, bar.ts_event)
+        v = view.values
         if np.isnan(adx[i]):
             assert is_missing(v["daily.adx"])
         else:
@@ -69,42 +76,51 @@ def test_context_when_fed_real_daily_bars_then_indicators_equal_talib(market_dir
             assert v["daily.prev.hi"] == bars[i - 1].high
 
 
-def test_context_when_warming_up_then_missing_says_how_far(market_dir) -> None:
-    ctx = make_context()
+def test_view_when_warming_up_then_missing_says_how_far(market_dir) -> None:
+    view = make_view()
     for bar in daily_bars(market_dir, 9):
-        ctx.on_bar("daily", bar)
-    adx = ctx.values["daily.adx"]
+        view.on_bar(D1, bar, bar.ts_event)
+    adx = view.values["daily.adx"]
     assert is_missing(adx) and adx.reason == "daily.adx not ready (9 of 28 bars)"
-    trace = compile_expr("daily.adx >= params.adx_min", ctx.vocabulary).trace(ctx.values)
-    assert trace.value is False
+    trace = compile_expr("daily.adx >= params.adx_min", view.vocabulary).trace(view.values)
+    assert trace.value is not True
     assert trace.root.note == "daily.adx is missing: daily.adx not ready (9 of 28 bars)"
 
 
-def test_context_when_created_then_every_vocabulary_name_has_a_value() -> None:
-    ctx = make_context()
-    assert set(ctx.values) == set(ctx.vocabulary)
-    assert ctx.values["params.adx_min"] == 25
+def test_view_when_created_then_every_vocabulary_name_has_a_value() -> None:
+    view = make_view()
+    assert set(view.values) == set(view.vocabulary)
+    assert view.values["params.adx_min"] == 25
     # every expression over the vocabulary evaluates without KeyError before any data
-    for name, info in ctx.vocabulary.items():
+    for name, info in view.vocabulary.items():
         if info.type.value == "number" and not name.startswith("params."):
-            assert compile_expr(f"{name} > 0", ctx.vocabulary).evaluate(ctx.values) is False
+            assert compile_expr(f"{name} > 0", view.vocabulary).evaluate(view.values) is not True
 
 
-def test_context_when_undeclared_timeframe_bar_then_ignored(market_dir) -> None:
-    ctx = make_context()
-    ctx.on_bar("h1", daily_bars(market_dir, 1)[0])
-    assert "h1.close" not in ctx.values
+def test_view_when_names_not_read_then_not_written(market_dir) -> None:
+    view = make_view({"daily.adx"})
+    bar = daily_bars(market_dir, 1)[0]
+    view.on_bar(D1, bar, bar.ts_event)
+    assert is_missing(view.values["daily.close"])  # nobody reads it: never computed
+    view.on_bar(Timeframe.H1, bar, bar.ts_event)  # an undeclared timeframe is ignored
+    assert "h1.close" not in view.values
 
 
-def test_context_when_real_vix_minutes_then_change_windows_exact(market_dir) -> None:
+def test_view_when_bar_offered_before_it_closed_then_look_ahead_error(market_dir) -> None:
+    bar = daily_bars(market_dir, 1)[0]
+    view = make_view(now=bar.ts_event)
+    with pytest.raises(LookAheadError):
+        view.on_bar(D1, bar, bar.ts_event + 1)
+
+
+def test_change_window_when_real_vix_minutes_then_exact(market_dir) -> None:
     with (market_dir / "india_vix_1m_2023q2.csv").open() as f:
         rows = list(csv.DictReader(f))[:60]
-    ctx = make_context()
+    five, ten = ChangeWindow(5, "vix_change_5m"), ChangeWindow(10, "vix_change_10m")
     closes = [float(r["close"]) for r in rows]
     for i, row in enumerate(rows):
         ts = to_ns(datetime.fromisoformat(row["ts"]))
-        ctx.on_vix(ts, closes[i])
-        change_5m, change_10m = ctx.values["vix_change_5m"], ctx.values["vix_change_10m"]
+        change_5m, change_10m = five.push(ts, closes[i]), ten.push(ts, closes[i])
         if i < 5:
             assert is_missing(change_5m)
         else:
@@ -113,47 +129,39 @@ def test_context_when_real_vix_minutes_then_change_windows_exact(market_dir) -> 
             assert change_10m == pytest.approx(closes[i] - closes[i - 10])
 
 
-def test_context_when_clock_set_then_time_date_weekday_in_ist() -> None:
-    ctx = make_context()
-    ctx.on_clock(to_ns(datetime(2024, 1, 1, 4, 35, 10, tzinfo=IST).astimezone(IST)))
-    assert str(ctx.values["time"]) == "04:35:10"
-    assert ctx.values["date"] == date(2024, 1, 1) and ctx.values["weekday"] == "Mon"
+def test_context_when_fact_set_then_readers_get_it_and_watchers_are_touched() -> None:
+    touched: list[str] = []
+    ctx = Context()
+    view = make_view({"vix", "daily.adx"})
+    ctx.add_view(view)
+    ctx.watch({"vix"}, lambda name: touched.append(name) or True)
+    ctx.set("vix", 14.5)
+    assert view.values["vix"] == 14.5 and ctx.facts["vix"] == 14.5
+    assert touched == ["vix"] and ctx.touched
+    ctx.touched = False
+    ctx.set("vix", 14.5)  # unchanged: nobody needs to look again
+    assert touched == ["vix"] and not ctx.touched
+    assert ctx.needs("vix") and not ctx.needs("minutes_to_close")
 
 
-def test_context_when_calendar_given_then_dte_and_session_minutes(market_dir) -> None:
-    from engine.data.calendar import Calendar
-
-    ctx = LiveContext(rule_vocabulary(INDICATORS), INDICATORS, calendar=Calendar.default())
-    ctx.on_clock(to_ns(datetime(2026, 11, 23, 15, 35, tzinfo=IST)))
-    assert ctx.values["minutes_to_close"] == 5.0  # the 15:40 close from 2026-08-03
-    assert ctx.values["minutes_since_open"] == 380.0
-    # Tuesday 2026-11-24 is a holiday (Guru Nanak Jayanti): the November monthly NIFTY
-    # expiry moves back to Monday 2026-11-23, so today is expiry day.
-    assert ctx.values["dte"] == 0
-    assert ctx.values["dte_days"] == 0
-    ctx.on_clock(to_ns(datetime(2026, 11, 25, 10, 0, tzinfo=IST)))
-    assert ctx.values["dte"] == 4  # next Tuesday, 2026-12-01: 26, 27, 30 Nov and 1 Dec
-    assert ctx.values["dte_days"] == 6
-
-
-def test_context_when_set_unknown_name_then_key_error() -> None:
+def test_view_when_set_unknown_name_then_key_error() -> None:
     with pytest.raises(KeyError):
-        make_context().set("position.pnl_pctt", 1.0)
+        make_view().set("position.pnl_pctt", 1.0)
 
 
 def test_crossing_when_run_on_real_daily_bars_then_matches_numpy(market_dir) -> None:
     indicators = {"daily": {"ema9": "ema(9)", "ema21": "ema(21)"}}
-    ctx = LiveContext(rule_vocabulary(indicators), indicators)
-    expr = compile_expr("crosses_above(daily.ema9, daily.ema21)", ctx.vocabulary)
+    vocab = rule_vocabulary(indicators)
+    expr = compile_expr("crosses_above(daily.ema9, daily.ema21)", vocab)
+    view = RuleView(vocab, indicators, None, expr.names)
     bars = daily_bars(market_dir, 1500)
     closes = np.array([b.close for b in bars])
     fast, slow = talib.EMA(closes, 9), talib.EMA(closes, 21)
     fired = []
     for bar in bars:
-        ctx.on_bar("daily", bar)
-        fired.append(expr.evaluate(ctx.values))
+        view.on_bar(D1, bar, bar.ts_event)
+        fired.append(expr.evaluate(view.values) is True)
     expected = [False] + [
         bool(fast[i - 1] <= slow[i - 1] and fast[i] > slow[i]) for i in range(1, len(bars))
     ]
     assert fired == expected
-    assert sum(fired) > 10  # real golden crosses happened in these six years

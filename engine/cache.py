@@ -1,0 +1,102 @@
+"""A content-addressed cache of work already done: checked files and validated data.
+
+Loading a strategy re-checks its schema, lints and the machines' safety properties, and
+reading a data file re-parses and re-validates every bar. When the same bytes were
+checked before by the same engine, the answer is the same, so it is kept here under a
+key that is the SHA-256 of everything that decided it: the file's bytes, the files it
+depends on, and a fingerprint of the engine's own code (its version and the size and
+modification time of every module), so a changed file or a changed engine misses.
+
+Only successful work is cached; an error is always found again, with its location.
+The folder is ``$ENGINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/nse-rule-engine``, else
+``~/.cache/nse-rule-engine``; ``ENGINE_CACHE_DIR=off`` turns the cache off. A cache entry
+that cannot be read is ignored (and rewritten), never trusted: the cache can only save
+time, never change an answer. Entries are written to a temporary file in the folder and
+renamed into place, so a reader never sees half an entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from loguru import logger
+
+__all__ = ["cache_dir", "cache_key", "read_entry", "write_entry"]
+
+log = logger.bind(category="cache")
+
+ENV_VAR = "ENGINE_CACHE_DIR"
+_APP = "nse-rule-engine"
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when the cache is off."""
+    named = os.environ.get(ENV_VAR)
+    if named is not None:
+        if named.strip().lower() in ("", "off", "0", "none"):
+            return None
+        return Path(named).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / _APP
+
+
+@cache
+def _engine_fingerprint() -> bytes:
+    from engine import __version__
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    for path in sorted((root.parent / "schema").glob("*.json")):
+        h.update(path.read_bytes())
+    return h.digest()
+
+
+def cache_key(kind: str, parts: Iterable[bytes]) -> str:
+    """The key of one piece of work: its kind, its inputs' bytes, the engine's code."""
+    h = hashlib.sha256(kind.encode() + b"\0" + _engine_fingerprint())
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _path(kind: str, key: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / kind / f"{key}.bin"
+
+
+def read_entry(kind: str, key: str) -> bytes | None:
+    path = _path(kind, key)
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def write_entry(kind: str, key: str, data: bytes) -> None:
+    """Store an entry; a cache that cannot be written is logged and otherwise ignored."""
+    path = _path(kind, key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".bin")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as e:
+        log.debug("cache entry {} not written: {}", path, e)
