@@ -1,9 +1,15 @@
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+# The engine's cache of checked files and validated data lives in a folder of this test
+# session (inherited by the engine processes tests start), never in the user's home.
+os.environ["ENGINE_CACHE_DIR"] = tempfile.mkdtemp(prefix="engine-test-cache-")
 
 
 @pytest.fixture(scope="session")

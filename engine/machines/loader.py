@@ -154,7 +154,8 @@ class _Loader:
             )
         _restore_clock_strings(data, source)
         parts = self.cache_parts
-        remembered = checked_before("machine", parts) if parts is not None else None
+        kind = "machine" if self.system_checks else "machine-alone"
+        remembered = checked_before(kind, parts) if parts is not None else None
         if remembered is not None:
             return self._remembered(data, source, remembered)
         diagnostics += schema_diagnostics(data, MACHINE_SCHEMA, source, _where(data))
@@ -181,7 +182,7 @@ class _Loader:
         if errors:
             raise SpecError(diagnostics)
         if parts is not None:
-            remember_checked("machine", parts, spec.warnings)
+            remember_checked(kind, parts, spec.warnings)
         return spec
 
     def _remembered(self, data: Any, source: SourceMap, warnings: list[Diagnostic]) -> MachineSpec:
@@ -192,6 +193,8 @@ class _Loader:
             raise SpecError(build.diagnostics)
         spec = self._spec(build, source)
         spec.warnings = warnings
+        if self.system_checks:
+            self._required(spec)  # the machines it requires, as a full check would fill them
         return spec
 
     def _spec(self, build: SemanticBuild, source: SourceMap) -> MachineSpec:
@@ -231,6 +234,7 @@ class _Loader:
         if key not in _FULL:
             try:
                 loader = _Loader(self.folder, system_checks=False, shown=self.shown)
+                loader.cache_parts = _cache_parts(path, shown)
                 _FULL[key] = loader.load(_document(path, shown))
             except SpecError as e:
                 first = e.diagnostics[0] if e.diagnostics else None
@@ -242,6 +246,13 @@ class _Loader:
         return _FULL[key]
 
     def _system(self, spec: MachineSpec) -> list[Diagnostic]:
+        problems = self._required(spec)
+        if problems:
+            return problems
+        return safety.system_properties(spec)
+
+    def _required(self, spec: MachineSpec) -> list[Diagnostic]:
+        """Load every machine ``spec`` requires into ``spec.required``; the problems."""
         assert spec.source is not None
         problems: list[Diagnostic] = []
         pending = list(spec.requires)
@@ -260,9 +271,7 @@ class _Loader:
                 continue
             spec.required[name] = found
             pending += [r for r in found.requires if r not in spec.required]
-        if problems:
-            return problems
-        return safety.system_properties(spec)
+        return problems
 
 
 def _peer_info(path: Path, name: str, shown: str) -> PeerInfo | str:
