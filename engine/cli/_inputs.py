@@ -74,7 +74,7 @@ def load_inputs(
     capital: str | None = None,
 ) -> Inputs:
     from engine.data.csv_import import read_bars
-    from engine.data.series import open_series
+    from engine.data.series import load_validated_series
     from engine.machines import load_machine_file
     from engine.spec.rules import load_rule_file
 
@@ -95,7 +95,7 @@ def load_inputs(
     first, last = _date(start, "--from"), _date(end, "--to")
     if first and last and first > last:
         raise UserInputError(f"--from {first} is after --to {last}")
-    _, found = open_series(data_file)
+    found = load_validated_series(data_file)
     if not found:
         raise DataError("no bars in the file", file=str(data_file))
     underlying = rules.underlyings[0]

@@ -59,3 +59,31 @@ def open_series(
         report = validate_bars(bars, grid, config)
         out.append(Series(sym, tf, bars, report, choice, grid))
     return bar_file, out
+
+
+def load_validated_series(
+    path: str | Path, *, segment: str = "CM", config: ValidationConfig | None = None
+) -> list[Series]:
+    """``open_series`` for the runtime: the validated bars of a file, remembered.
+
+    A backtest reads the same file again and again; the bars a validation accepted are
+    kept in ``engine.cache`` under the hash of the file's bytes, the calendar's files and
+    the engine's code, so an unchanged file is neither parsed nor validated twice. The
+    series returned from the cache carry the counts of what was rejected and flagged, not
+    the rejected bars themselves (``engine data validate`` reads the file every time).
+    """
+    from engine.data._series_cache import read_cached, write_cached
+
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError:
+        raw = None
+    if raw is not None and config is None:
+        found = read_cached(raw, segment)
+        if found is not None:
+            return found
+    _, series = open_series(p, segment=segment, config=config)
+    if raw is not None and config is None:
+        write_cached(raw, segment, series)
+    return series
