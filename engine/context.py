@@ -228,6 +228,16 @@ class RuleView:
                     value = Missing(f"{head}{name} not ready ({seen} of {needed} bars)")
                 v[key] = value
 
+    def warming_up(self) -> list[str]:
+        """The indicators this view reads that are not ready yet."""
+        out = []
+        for slots in self._slots.values():
+            indicators = slots.indicators
+            if indicators is None:
+                continue
+            out += [key for key, name in slots.outputs if not indicators.ready(name)]
+        return out
+
     def set(self, name: str, value: Any) -> None:
         """Set a name of this view (position.*); unknown names fail."""
         if name not in self.values:

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("engine.cli.data", "import, validate, report gaps in and clean up market data"),
     "indicators": ("engine.cli.indicators", "print bars and indicator values from a data file"),
     "diagram": ("engine.cli.diagram", "export state machine diagrams (mermaid, dot, svg)"),
+    "run": ("engine.cli.run", "trade a strategy on paper (a replay without credentials)"),
     "backtest": ("engine.cli.backtest", "replay history through the engine and report the result"),
     "kill-switch": ("engine.cli.killswitch", "stop all trading now: cancel orders, flatten, halt"),
     "resume": ("engine.cli.resume", "resume after a kill-switch halt, with a reason"),

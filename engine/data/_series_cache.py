@@ -25,7 +25,14 @@ from engine.model.market import Bar, make_bar
 __all__ = ["read_cached", "write_cached"]
 
 _KIND = "series"
-_COLUMNS = (("q", "ts"), ("d", "open"), ("d", "high"), ("d", "low"), ("d", "close"), ("q", "volume"))
+_COLUMNS = (
+    ("q", "ts"),
+    ("d", "open"),
+    ("d", "high"),
+    ("d", "low"),
+    ("d", "close"),
+    ("q", "volume"),
+)
 
 
 def _calendar_bytes() -> list[bytes]:
@@ -73,7 +80,9 @@ def read_cached(raw: bytes, segment: str):  # type: ignore[no-untyped-def]
                 Counter({DataIssue(k): v for k, v in item["rejected"].items()}),
                 Counter({DataIssue(k): v for k, v in item["flagged"].items()}),
             )
-            out.append(Series(symbol, tf, bars, report, choice, SessionGrid(choice.calendar, segment)))
+            out.append(
+                Series(symbol, tf, bars, report, choice, SessionGrid(choice.calendar, segment))
+            )
         return out
     except (ValueError, KeyError, TypeError):
         return None  # an unreadable entry is ignored and written again

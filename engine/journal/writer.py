@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -71,12 +71,14 @@ class Journal:
         *,
         header: Mapping[str, Any] | None = None,
         buffer_records: int = 4096,
+        on_record: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else None
         self.records: list[dict[str, Any]] | None = [] if path is None else None
         self._pending: list[str] = []
         self._limit = buffer_records
         self._file: IO[str] | None = None
+        self._on_record = on_record
         self.count = 0
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +93,8 @@ class Journal:
     def write(self, record: dict[str, Any], *, sync: bool = False) -> None:
         """Append one record; with ``sync`` it is on disk when this returns."""
         self.count += 1
+        if self._on_record is not None:
+            self._on_record(record)
         if self.records is not None:
             self.records.append(json.loads(encode_record(record)))
             return

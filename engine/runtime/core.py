@@ -496,6 +496,18 @@ class Engine:
                                 "trigger": trigger}, sync=True)  # fmt: skip
             return None
 
+    # -- the operator ----------------------------------------------------------------------------
+    def operator(self, trigger: str, **values: Any) -> TransitionTaken | None:
+        """An operator request (``kill``, ``sigint``, ``resume``) to the kill switch, now."""
+        runner = self.machines.runners.get("killswitch")
+        if runner is None:
+            return None
+        self.journal.write({"kind": "operator", "ts": self.now_ns, "trigger": trigger,
+                            "values": dict(values)}, sync=True)  # fmt: skip
+        taken = self.send(runner, trigger, **values)
+        self._settle()
+        return taken
+
     # -- the day ---------------------------------------------------------------------------------
     def _start_day(self, number: int) -> None:
         start = day_start_ns(number)

@@ -139,7 +139,8 @@ class Trader:
                 sides.append(side)
             elif value is not False:
                 self._starve(f"direction {side}")
-        if any(type(v) is Missing for c in conditions.values() for v in c["reads"].values()):
+        warming = self.view.warming_up()
+        if warming:
             self.warmup_sessions += 1
         self.sides = frozenset(sides)
         self.direction_known = True
@@ -151,6 +152,7 @@ class Trader:
                 "underlying": self.underlying,
                 "sides": sorted(sides),
                 "conditions": conditions,
+                "warming_up": warming,
             }
         )
 

@@ -1,0 +1,161 @@
+"""``engine run RULES --paper``: trade a strategy on paper, event by event, as it happens.
+
+Without broker credentials the market data is a replay of the real sample data bundled in
+``examples/data/`` (a banner says so), paced by ``--speed``; orders go to the paper broker
+with the same fill table as a backtest. Entries, exits, fills, P&L and machine transitions
+are printed as they happen and journaled (order events are on disk before the next step).
+Ctrl+C stops gracefully: the kill switch cancels working orders and closes positions, the
+journal is flushed and the summary printed; a second Ctrl+C stops at once.
+
+Live trading needs explicit intent (``--live``) and the SmartAPI adapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
+SAMPLE = {
+    "data": "nifty_1m_2024-01-08_19.csv",
+    "daily": "nifty_daily_2023-01_2024-03.csv",
+    "vix": "india_vix_daily_2023-12_2024-03.csv",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rules", metavar="RULES", help="the strategy's rule file")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--paper", action="store_true", help="paper trading (the default)")
+    mode.add_argument("--live", action="store_true", help="real orders (needs explicit intent)")
+    parser.add_argument("--data", help="bars to replay (default: the bundled sample)")
+    parser.add_argument("--daily", help="official daily bars for the replay")
+    parser.add_argument("--vix", help="India VIX for the replay")
+    parser.add_argument(
+        "--speed", type=float, default=2000.0,
+        help="market time per wall-clock time (default 2000; 0: as fast as possible)",
+    )  # fmt: skip
+    parser.add_argument("--out", metavar="DIR", help="run folder (default: runs/<new>)")
+    parser.add_argument("--machines", metavar="DIR", help="machine files (default: shipped)")
+    parser.add_argument("--capital", metavar="INR", help="capital in rupees (default 500000)")
+    parser.add_argument(
+        "--workdir", default=".", help="folder watched for EMERGENCY_STOP (default: here)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.errors import UserInputError
+
+    if args.live:
+        raise UserInputError(
+            "live trading is not available in this build: it needs the SmartAPI adapter, "
+            "'mode: live' in the run configuration and an interactive confirmation"
+        )
+    if args.speed < 0:
+        raise UserInputError("--speed must be 0 (as fast as possible) or more")
+    return _paper(args)
+
+
+def _paper(args: argparse.Namespace) -> int:
+    from adapters.paper import PaperBroker
+    from engine.cli._inputs import build_engine, load_inputs
+    from engine.cli._printer import EventPrinter
+    from engine.cli.backtest import _premiums, _starved
+    from engine.errors import UserInputError
+    from engine.journal import Journal
+    from engine.report.backtest import build_report, trades_csv
+    from engine.runtime.live import run_paced
+
+    bundled = args.data is None
+    data = args.data or str(EXAMPLES / SAMPLE["data"])
+    daily = args.daily or (str(EXAMPLES / SAMPLE["daily"]) if bundled else None)
+    vix = args.vix or (str(EXAMPLES / SAMPLE["vix"]) if bundled else None)
+    inputs = load_inputs(
+        args.rules, data, daily=daily, vix=vix, machines=args.machines, capital=args.capital
+    )
+    workdir = Path(args.workdir)
+    if not workdir.is_dir():
+        raise UserInputError(f"--workdir {workdir}: no such folder")
+    out = _run_dir(args.out, inputs.rules.name)
+    first, last = inputs.bars[0].trading_date, inputs.bars[-1].trading_date
+    print("=" * 78)
+    print("PAPER TRADING on a REPLAY of recorded market data (no broker credentials given)")
+    print(f"  data: {data} ({first} .. {last}), speed x{args.speed:g}")
+    print("  orders: paper broker (simulated fills); no real order is sent")
+    print(f"  journal: {out / 'journal.jsonl'}   stop: Ctrl+C (a second Ctrl+C: at once)")
+    print("=" * 78, flush=True)
+    header = {"mode": "paper", "feed": "replay", "rule": inputs.rules.name, "inputs": inputs.files}
+    printer = None if args.quiet else EventPrinter()
+    with Journal(out / "journal.jsonl", header=header, on_record=printer) as journal:
+        engine, feed = build_engine(inputs, journal=journal, broker=PaperBroker(), durable=True)
+        result = run_paced(engine, feed, speed=args.speed, poll=_control_poller(workdir))
+        report = build_report(
+            engine.ledger.trades,
+            capital=engine.capital,
+            sessions=engine.sessions,
+            bars=engine.bars,
+            warmup_sessions=max((t.warmup_sessions for t in engine.traders), default=0),
+            starved=_starved(engine),
+            premiums=_premiums(engine),
+            inputs={**inputs.files, "capital": str(inputs.capital)},
+            notes=[*inputs.notes, "paper trading on a replay of recorded data"],
+        )
+        journal.write({"kind": "summary", "ts": engine.now_ns, **report.to_dict()}, sync=True)
+    (out / "trades.csv").write_text(trades_csv(report.trades), encoding="utf-8")
+    (out / "summary.json").write_text(report.to_json(), encoding="utf-8")
+    if result.stopped:
+        state = "flat and halted" if result.halted else "stopped before the book was flat"
+        print(f"stopped on request ({result.stopped}): {state}")
+    print(report.render())
+    print(f"written to {out}/ (summary.json, trades.csv, journal.jsonl)")
+    return 0
+
+
+def _run_dir(out: str | None, rule: str) -> Path:
+    from engine.errors import UserInputError
+
+    if out:
+        path = Path(out)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise UserInputError(f"--out {path}: exists and is not an empty folder")
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = Path("runs") / f"paper-{rule}-{stamp}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = Path("runs") / f"paper-{rule}-{stamp}-{n}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _control_poller(workdir: Path) -> Any:
+    """Look for the operator's EMERGENCY_STOP once a wall-clock second; hand it over."""
+    from engine.machines.control import STOP_FILE, read_request
+
+    state = {"next": 0.0}
+
+    def poll(engine: Any) -> None:
+        now = time.monotonic()
+        if now < state["next"]:
+            return
+        state["next"] = now + 1.0
+        path = workdir / STOP_FILE
+        if not path.exists():
+            return
+        try:
+            request = read_request(path)
+            reason = request.reason
+        except Exception as e:  # noqa: BLE001 - a damaged request still stops trading
+            reason = f"unreadable EMERGENCY_STOP ({e})"
+        engine.operator("kill", source="file", reason=reason)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        try:
+            path.rename(workdir / f"{STOP_FILE}.handled-{stamp}")
+        except OSError:
+            pass
+
+    return poll
