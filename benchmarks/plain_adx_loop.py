@@ -23,6 +23,7 @@ from engine.indicators import Adx, Ema, MinusDi, PlusDi, Rsi
 
 IST_OFFSET = 19_800
 DAY = 86_400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def _bs(spot: float, strike: float, t: float, vol: float, call: bool, r: float = 0.065) -> float:
@@ -40,11 +41,15 @@ def _bs(spot: float, strike: float, t: float, vol: float, call: bool, r: float =
     return strike * math.exp(-r * t) * n(-d2) - spot * n(-d1)
 
 
+def _ist_date(ts: int) -> date:
+    return date.fromordinal((ts + IST_OFFSET) // DAY + _EPOCH_ORDINAL)
+
+
 def _epoch(text: str) -> int:
     return int(datetime.fromisoformat(text).timestamp())
 
 
-def run(data: str, daily: str, vix: str) -> list[tuple[int, int, float, float, str]]:
+def run(data: str, daily: str, vix: str) -> list[tuple[int, int, float, float, str]]:  # noqa: C901
     bars = []
     with open(data, newline="") as f:
         rows = csv.reader(f)
@@ -61,7 +66,7 @@ def run(data: str, daily: str, vix: str) -> list[tuple[int, int, float, float, s
     with open(vix, newline="") as f:
         for row in csv.DictReader(f):
             vixes[date.fromisoformat(row["date"])] = float(row["close"])
-    first_day = date.fromtimestamp(bars[0][0] + IST_OFFSET - 19_800)
+    first_day = _ist_date(bars[0][0])
     d_adx, d_pdi, d_mdi = Adx(14), PlusDi(14), MinusDi(14)
     for d in sorted(dailies):
         if d < first_day:
@@ -84,7 +89,7 @@ def run(data: str, daily: str, vix: str) -> list[tuple[int, int, float, float, s
     expiry_s = 0
     for ts, o, h, lo, c in bars:
         local = ts + IST_OFFSET
-        d = date.fromtimestamp(local - IST_OFFSET)
+        d = _ist_date(ts)
         if d != day:
             day = d
             entries_today = 0
