@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.data.bounds import SymbolError
 from engine.data.storage import BarStore, RingBuffer, TickStore
 from engine.errors import DataError
 from engine.model import NANOS, Bar, Tick, Timeframe, to_ns
@@ -72,12 +73,18 @@ def test_store_when_no_file_then_empty(store: BarStore) -> None:
     assert store.last_ts("NIFTY", Timeframe.D1) is None
 
 
-@pytest.mark.parametrize("symbol", ["../etc", "a/b", "", ".hidden"])
-def test_store_when_symbol_cannot_name_a_file_then_value_error(
+@pytest.mark.parametrize(
+    "symbol", ["../etc", "../../etc", "a/b", "", ".hidden", "NIFTY\n", '"NIFTY"', "x" * 65]
+)
+def test_store_when_symbol_cannot_name_a_file_then_refused_before_writing(
     store: BarStore, symbol: str
 ) -> None:
-    with pytest.raises(ValueError, match="cannot name a file"):
+    with pytest.raises(SymbolError, match="cannot name a store file"):
         store.bar_path(symbol, Timeframe.M1)
+    bad = Bar(symbol, Timeframe.M1, T0, 1.0, 1.0, 1.0, 1.0)
+    with pytest.raises(SymbolError):
+        store.append([*bars(2), bad])  # the good series is not written either
+    assert not (store.root / "timeframes").exists()
 
 
 # --------------------------------------------------------------------- crash safety
