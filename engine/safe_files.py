@@ -321,7 +321,9 @@ class Folder:
             except FileExistsError:
                 continue
             except OSError as e:
-                raise self._error(e, name, "create a temporary file for") from None
+                raise FileAccessError(
+                    f"cannot write {self.path / name}: {e.strerror}", path=str(self.path / name)
+                ) from None
         raise FileAccessError(f"cannot create a temporary file in {self.path}")
 
     def _discard(self, tmp: str) -> None:

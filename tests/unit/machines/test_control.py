@@ -14,6 +14,7 @@ from engine.machines.control import RESUME_FILE, STOP_FILE, read_request, write_
 
 def test_write_request_when_stop_then_json_with_who_when_why(tmp_path: Path) -> None:
     now = datetime(2025, 1, 7, 4, 0, tzinfo=UTC)
+    (tmp_path / "work").mkdir()
     path, request = write_request(tmp_path / "work", STOP_FILE, "broker outage", now=now)
     assert path == tmp_path / "work" / "EMERGENCY_STOP"
     data = json.loads(path.read_text())
