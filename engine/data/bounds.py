@@ -26,6 +26,8 @@ __all__ = [
     "MAX_PRICE",
     "MAX_SYMBOL_CHARS",
     "MAX_VOLUME",
+    "PRICE_LIMIT",
+    "VOLUME_LIMIT",
     "SymbolError",
     "check_symbol",
     "shown",
@@ -40,6 +42,8 @@ EARLIEST_S = EARLIEST_NS // NANOS
 LATEST_S = LATEST_NS // NANOS
 MAX_PRICE = 1e9  # absolute value of open, high, low or close
 MAX_VOLUME = 10**15  # absolute value of volume or open interest
+PRICE_LIMIT = "1e9"  # how messages write them
+VOLUME_LIMIT = "1e15"
 MAX_LINE_CHARS = 65_536  # one line of a CSV or store file; real lines are under 200
 MAX_SYMBOL_CHARS = 64
 MAX_SHOWN_CHARS = 60  # of a user's value quoted in a message

@@ -50,6 +50,8 @@ from engine.data.bounds import (
     MAX_LINE_CHARS,
     MAX_PRICE,
     MAX_VOLUME,
+    PRICE_LIMIT,
+    VOLUME_LIMIT,
     shown,
 )
 from engine.errors import DataError
@@ -173,7 +175,7 @@ def _refuse_other_encodings(path: Path) -> None:
     except OSError as e:
         raise DataError(f"cannot read the file: {e.strerror}", file=str(path)) from None
     for bom, name in _BOMS:
-        if start.startswith(bom):
+        if start[: len(bom)] == bom:
             raise DataError(
                 f"the file is {name} text (it starts with a {name} byte-order mark); "
                 "save it as UTF-8 and read it again",
@@ -193,6 +195,13 @@ def _bounded_lines(handle: IO[str], path: Path) -> Iterator[str]:
         if not line:
             return
         no += 1
+        if "\0" in line:
+            raise DataError(
+                "the line holds NUL bytes: a binary file, or UTF-16 text without a "
+                "byte-order mark; save it as UTF-8 CSV",
+                file=str(path),
+                line=no,
+            )
         if len(line) > MAX_LINE_CHARS:
             raise DataError(
                 f"the line is longer than {MAX_LINE_CHARS} characters; a bar file's lines "
@@ -536,6 +545,7 @@ def _outside_years() -> str:
 
 
 def _number(text: str, name: str, limit: float) -> float:
+    """A finite number no larger than ``limit`` in absolute value."""
     t = text.strip()
     if not t:
         raise _RowError(name, "is empty; a number was expected")
@@ -547,7 +557,9 @@ def _number(text: str, name: str, limit: float) -> float:
         raise _RowError(name, f"{shown(t, 40)} is not a finite number")
     if abs(value) > limit:
         raise _RowError(
-            name, f"{shown(t, 40)} is beyond the largest the engine accepts ({limit:g})"
+            name,
+            f"{shown(t, 40)} is beyond the largest the engine accepts "
+            f"({PRICE_LIMIT if limit == MAX_PRICE else VOLUME_LIMIT})",
         )
     return value
 
@@ -562,7 +574,8 @@ def _whole(text: str, name: str) -> int:
         return int(number)
     if abs(value) > MAX_VOLUME:
         raise _RowError(
-            name, f"{shown(text.strip(), 40)} is beyond the largest the engine accepts (1e15)"
+            name,
+            f"{shown(text.strip(), 40)} is beyond the largest the engine accepts ({VOLUME_LIMIT})",
         )
     return value
 

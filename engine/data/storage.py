@@ -69,6 +69,8 @@ from engine.data.bounds import (
     LATEST_S,
     MAX_PRICE,
     MAX_VOLUME,
+    PRICE_LIMIT,
+    VOLUME_LIMIT,
     check_symbol,
     shown,
     symbol_problem,
@@ -533,16 +535,17 @@ def _bar_converter(symbol: str, timeframe: Timeframe) -> Callable[[Any], Bar]:
     lo_t, hi_t, top, most = EARLIEST_S, LATEST_S, MAX_PRICE, MAX_VOLUME
 
     def convert(r: Any) -> Bar:
-        t, v = r["t"], r["v"]
-        o, h, lo, c = float(r["o"]), float(r["h"]), float(r["l"]), float(r["c"])
+        t = r["t"]
         if t.__class__ is not int or not lo_t <= t < hi_t:
             raise ValueError(
                 f"'t' {str(t)[:24]} is not a bar start in seconds from {FIRST_YEAR} to {LAST_YEAR}"
             )
+        v = r["v"]
+        o, h, lo, c = float(r["o"]), float(r["h"]), float(r["l"]), float(r["c"])
         if not (0.0 < o <= top and 0.0 < h <= top and 0.0 < lo <= top and 0.0 < c <= top):
-            raise ValueError(f"a price is not a positive number up to {top:g}")
+            raise ValueError(f"a price is not a positive number up to {PRICE_LIMIT}")
         if v.__class__ is not int or not 0 <= v <= most:
-            raise ValueError(f"'v' {str(v)[:24]} is not a whole number from 0 to {most:.0e}")
+            raise ValueError(f"'v' {str(v)[:24]} is not a whole number from 0 to {VOLUME_LIMIT}")
         b = new(Bar)
         s_sym(b, symbol)
         s_tf(b, timeframe)
@@ -558,7 +561,9 @@ def _bar_converter(symbol: str, timeframe: Timeframe) -> Callable[[Any], Bar]:
         else:
             oi = r.get("oi")
             if oi is not None and (oi.__class__ is not int or not 0 <= oi <= most):
-                raise ValueError(f"'oi' {str(oi)[:24]} is not a whole number from 0 to {most:.0e}")
+                raise ValueError(
+                    f"'oi' {str(oi)[:24]} is not a whole number from 0 to {VOLUME_LIMIT}"
+                )
             s_oi(b, oi)
             s_f(b, bool(r.get("f", False)))
         s_init(b, 0)
@@ -582,7 +587,7 @@ def _bar_line(bar: Bar) -> tuple[int, str]:
         0 < o <= MAX_PRICE and 0 < h <= MAX_PRICE and 0 < lo <= MAX_PRICE and 0 < c <= MAX_PRICE
     ):
         raise ValueError(
-            f"bar at {bar.start_ist.isoformat()} has a price outside 0 < price <= {MAX_PRICE:g}"
+            f"bar at {bar.start_ist.isoformat()} has a price outside 0 < price <= {PRICE_LIMIT}"
         )
     volume = int(bar.volume)
     if not 0 <= volume <= MAX_VOLUME or (bar.oi is not None and not 0 <= bar.oi <= MAX_VOLUME):
@@ -633,7 +638,7 @@ class TickStore:
         def convert(r: Any) -> Tick:
             ltp = float(r["p"])
             if not 0.0 < ltp <= MAX_PRICE:
-                raise ValueError(f"a price is not a positive number up to {MAX_PRICE:g}")
+                raise ValueError(f"a price is not a positive number up to {PRICE_LIMIT}")
             return Tick(
                 symbol,
                 ltp,

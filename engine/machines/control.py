@@ -254,7 +254,7 @@ def pending_request(folder: Path, name: str) -> Pending | None:
     try:
         return Pending(path, read_request(path), None)
     except DataError as e:
-        problem = str(e).removeprefix(f"{path}: ")
+        problem = re.sub(rf"^{re.escape(str(path))}(:[0-9]+)?: ", "", str(e))
         return Pending(path, None, problem)
 
 
