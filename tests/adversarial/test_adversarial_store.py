@@ -28,8 +28,6 @@ def test_import_when_2009_after_2024_then_both_years_stored_in_order(
     assert "stored 57960, already stored 0" in capsys.readouterr().out  # 1: 167 rejected
     assert main(["data", "import", str(market_dir / "nifty_1m_2009.csv"), "--root", root]) == 0
     assert "stored 76897, already stored 0" in capsys.readouterr().out
-    assert main(["data", "import", str(market_dir / "nifty_1m_2009.csv"), "--root", root]) == 0
-    assert "stored 0, already stored 76897" in capsys.readouterr().out
     starts = stored_starts(Path(root) / "timeframes" / "NIFTY" / "1m.jsonl")
     assert len(starts) == 57960 + 76897 and starts == sorted(set(starts))
     assert len(BarStore(root).load("NIFTY", Timeframe.M1).items) == 134857

@@ -106,9 +106,10 @@ def test_retention_when_file_grows_between_plan_and_apply_then_left_alone(root: 
     path = BarStore(root).bar_path("NIFTY", Timeframe.D1)
     before = path.read_bytes()
     done = {a.path.name: a for a in apply_plan(root, plan)}
-    assert done["1d.jsonl"].action == "skip" and "changed since it was listed" in done[
-        "1d.jsonl"
-    ].reason
+    assert (
+        done["1d.jsonl"].action == "skip"
+        and "changed since it was listed" in done["1d.jsonl"].reason
+    )
     assert path.read_bytes() == before
     assert done["1m.jsonl"].action == "trim"
 
