@@ -457,7 +457,8 @@ def _cleanup(args: argparse.Namespace) -> int:
         print(f"nothing to clean up under {root} (policy: {policy.describe()})")
         return 0
     lines = sum(a.removed for a in removals)
-    summary = f"{len(removals)} files, {lines} bars or ticks (policy: {policy.describe()})"
+    files = f"{len(removals)} file{'s' if len(removals) != 1 else ''}"
+    summary = f"{files}, {lines} bars or ticks (policy: {policy.describe()})"
     if args.dry_run:
         print(f"dry run: nothing was changed; cleanup would remove from {summary}")
         return 0

@@ -37,7 +37,7 @@ from typing import IO, Any, TypeVar
 from loguru import logger
 
 from engine.data.bounds import shown
-from engine.errors import DataError
+from engine.errors import DataError, FileAccessError
 from engine.safe_files import Folder
 
 __all__ = [
@@ -290,11 +290,14 @@ def append_lines(
         payload = "".join(line + "\n" for line in lines).encode("utf-8")
         if size == 0:  # new, or only a torn header was there
             payload = header.encode("utf-8") + b"\n" + payload
-        f.seek(size)
-        f.write(payload)
-        f.flush()
-        if fsync:
-            os.fsync(f.fileno())
+        try:
+            f.seek(size)
+            f.write(payload)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        except OSError as e:  # a full disk, say
+            raise FileAccessError(f"cannot write {path}: {e.strerror}", path=str(path)) from None
 
 
 def _parses(line: bytes) -> bool:

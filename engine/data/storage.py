@@ -75,7 +75,7 @@ from engine.data.bounds import (
     shown,
     symbol_problem,
 )
-from engine.errors import DataError
+from engine.errors import DataError, FileAccessError
 from engine.model.enums import Timeframe
 from engine.model.market import BAR_SLOT_SETTERS, NANOS, Bar, Tick, ist_date_of
 from engine.safe_files import Folder, open_folder
@@ -217,12 +217,12 @@ class BarStore:
         ):
             size = repair_tail(f, path, f.seek(0, os.SEEK_END), _readable(convert))
             if size == 0:
-                self._write(f, 0, [_header_line(symbol, tf)] + [line for _, line in new])
+                self._write(f, 0, [_header_line(symbol, tf)] + [line for _, line in new], path)
                 return len(new), 0, 0
             self._check_header(f, path, symbol, tf)
             last = _last_start(f, size, convert)
             if last is not None and new[0][0] > last:  # the common case: later bars
-                self._write(f, size, [line for _, line in new])
+                self._write(f, size, [line for _, line in new], path)
                 return len(new), 0, 0
             f.seek(0)
             data = f.read(size)
@@ -234,7 +234,7 @@ class BarStore:
                 1 for t, line in new if t in scan.records and scan.records[t] != line.encode()
             )
             if fresh and scan.in_order and (scan.last is None or fresh[0][0] > scan.last):
-                self._write(f, size, [line for _, line in fresh])
+                self._write(f, size, [line for _, line in fresh], path)
             elif fresh:
                 merged = {t: line.decode("utf-8") for t, line in scan.records.items()}
                 merged.update(fresh)
@@ -242,12 +242,19 @@ class BarStore:
                 folder.write_atomic(name, "".join(line + "\n" for line in body), fsync=True)
             return len(fresh), len(new) - len(fresh), differing
 
-    def _write(self, f: IO[bytes], at: int, lines: list[str]) -> None:
-        f.seek(at)
-        f.write("".join(line + "\n" for line in lines).encode("utf-8"))
-        f.flush()
-        if self.fsync:
-            os.fsync(f.fileno())
+    def _write(self, f: IO[bytes], at: int, lines: list[str], path: Path) -> None:
+        try:
+            f.seek(at)
+            f.write("".join(line + "\n" for line in lines).encode("utf-8"))
+            f.flush()
+            if self.fsync:
+                os.fsync(f.fileno())
+        except OSError as e:  # a full disk, say: nothing half written is left behind
+            try:
+                f.truncate(at)
+            except OSError:
+                pass  # a torn tail at worst, which the next append or load handles
+            raise FileAccessError(f"cannot write {path}: {e.strerror}", path=str(path)) from None
 
     def _check_header(self, f: IO[bytes], path: Path, symbol: str, tf: Timeframe) -> None:
         f.seek(0)

@@ -241,7 +241,13 @@ def test_gaps_when_sessions_from_is_binary_then_clean_error(
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"date,open,high,low,close\n" + bytes(range(128, 256)) * 4)
     rc = main(
-        ["data", "gaps", str(market_dir / "nifty_1m_2009.csv"), "--sessions-from", str(binary)]
+        [
+            "data",
+            "gaps",
+            str(market_dir / "india_vix_daily_2023_2024.csv"),
+            "--sessions-from",
+            str(binary),
+        ]
     )
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith(f"error: {binary}:2: the file is not UTF-8 text")
