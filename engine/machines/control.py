@@ -207,7 +207,9 @@ def read_request(path: Path) -> ControlRequest:
         with open_folder(path.parent) as f:
             data = f.read_bytes(path.name, limit=_MAX_BYTES)
     except FileAccessError as e:
-        raise DataError(str(e), file=str(path)) from None
+        error = DataError(str(e))  # the message names the path already
+        error.file = str(path)
+        raise error from None
     try:
         doc: Any = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -255,6 +257,7 @@ def pending_request(folder: Path, name: str) -> Pending | None:
         return Pending(path, read_request(path), None)
     except DataError as e:
         problem = re.sub(rf"^{re.escape(str(path))}(:[0-9]+)?: ", "", str(e))
+        problem = problem.replace(f"{path} is a", "it is a")
         return Pending(path, None, problem)
 
 
