@@ -7,6 +7,8 @@ EngineError                    base of everything the engine raises on purpose
  |    +-- ExprError            one expression is wrong; carries its Diagnostics
  |    +-- DataError            a data file is corrupt or unusable (file, line, reason)
  |    +-- CalendarError        a date or underlying the calendar does not know
+ |    +-- FileAccessError      a file or folder cannot be read or written as asked
+ |         +-- UnsafePathError a symbolic link, FIFO or device where the engine reads or writes
  +-- SafetyError              a safety property was violated at run time: stop trading
  |    +-- InvariantViolated    a state invariant failed after a transition
  |    +-- InvalidTransition    a trigger sent to a state that does not accept it
@@ -31,11 +33,13 @@ __all__ = [
     "DataError",
     "EngineError",
     "ExprError",
+    "FileAccessError",
     "InvalidTransition",
     "InvariantViolated",
     "SafetyError",
     "SpecError",
     "TemporaryBrokerError",
+    "UnsafePathError",
     "UserInputError",
 ]
 
@@ -82,6 +86,20 @@ class DataError(UserInputError):
 
 class CalendarError(UserInputError):
     """Raised for a date outside the calendar's range or an underlying it does not know."""
+
+
+class FileAccessError(UserInputError):
+    """Raised when a file or folder cannot be read or written: names the path and the reason
+    (missing folder, permission denied, disk full, a folder where a file was expected)."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class UnsafePathError(FileAccessError):
+    """Raised when a symbolic link, FIFO or device sits where the engine reads or writes a
+    file: the engine never follows a link out of the folder it was given."""
 
 
 class SafetyError(EngineError):

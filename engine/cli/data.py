@@ -1,11 +1,14 @@
-"""``engine data``: import, validate, report gaps in and clean up market data.
+"""``engine data``: import, validate, report gaps in, repair and clean up market data.
 
-    engine data import FILE [--symbol NIFTY] [--tf 1m] [--root DIR]
+    engine data import FILE [--symbol NIFTY] [--tf 1m] [--root DIR]   exit 1 when bars were rejected
     engine data validate FILE [--tf 1m]        exit 1 when any bar was rejected
     engine data gaps FILE [--sessions-from DAILY.csv]
-    engine data cleanup [--root DIR] [--dry-run]
+    engine data repair [--root DIR] [--dry-run]
+    engine data cleanup [--root DIR] [--dry-run] [--yes] [--intraday-days N] ...
 
-Times are shown in IST. Heavy imports happen inside ``run`` so ``engine --help`` stays fast.
+Exit codes: 0 clean, 1 bars or rows were rejected (the rest was used), 2 the input or
+the store could not be used (nothing was written). Times are shown in IST. Heavy imports
+happen inside ``run`` so ``engine --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -39,12 +42,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--limit", type=int, default=50, help="gaps to list (default 50)")
     p.add_argument("--open-gap-pct", type=float, default=2.0, help="opening gap threshold, %%")
-    p = sub.add_parser("cleanup", help="apply the retention policy to the store")
+    p = sub.add_parser(
+        "repair",
+        help="move damaged lines of the store's bar files aside and rewrite them in time order",
+        description="Check every bar file in the store. Damaged lines are moved to "
+        "NAME.damaged-<UTC time> beside the file (nothing is deleted); the file is rewritten "
+        "with its header and its bars in time order, each start once.",
+    )
+    p.add_argument("--root", default="data", help="store folder (default: ./data)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    p = sub.add_parser(
+        "cleanup",
+        help="apply the retention policy to the store (bars are kept unless you give a limit)",
+        description="Remove stored data older than the policy's limits. By default only raw "
+        "tick files older than 2 days go; bars, imported or recorded, are kept until you "
+        "name a limit (--intraday-days, --daily-days). The command lists what it will remove "
+        "and asks before removing it (--yes answers for scripts).",
+    )
     p.add_argument("--root", default="data", help="store folder (default: ./data)")
     p.add_argument("--dry-run", action="store_true", help="show what would go; change nothing")
-    p.add_argument("--tick-days", type=int, default=2, help="keep raw ticks this many days")
-    p.add_argument("--intraday-days", type=int, default=90, help="keep 1m..1h bars (days)")
-    p.add_argument("--daily-days", type=int, default=365, help="keep daily bars (days)")
+    p.add_argument("--yes", action="store_true", help="remove without asking")
+    p.add_argument(
+        "--tick-days",
+        type=int,
+        default=2,
+        metavar="N",
+        help="delete raw tick files older than N days (default: 2)",
+    )
+    p.add_argument(
+        "--intraday-days",
+        type=int,
+        metavar="N",
+        help="trim 1m, 5m, 15m and 1h bars older than N days (default: keep every bar)",
+    )
+    p.add_argument(
+        "--daily-days",
+        type=int,
+        metavar="N",
+        help="trim daily bars older than N days (default: keep every bar)",
+    )
 
 
 def _file_options(p: argparse.ArgumentParser) -> None:
@@ -78,7 +114,13 @@ def _file_options(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    handler = {"import": _import, "validate": _validate, "gaps": _gaps, "cleanup": _cleanup}
+    handler = {
+        "import": _import,
+        "validate": _validate,
+        "gaps": _gaps,
+        "repair": _repair,
+        "cleanup": _cleanup,
+    }
     return handler[args.action](args)
 
 
@@ -211,6 +253,11 @@ def _validation_lines(bar_file: BarFile, series: Series) -> list[str]:
 
 
 def _print_problems(bar_file: BarFile) -> None:
+    if bar_file.reordered:
+        print(
+            f"rows out of time order: {bar_file.reordered} (each symbol's bars were sorted by "
+            "time before validation)"
+        )
     if bar_file.problems:
         print(f"unreadable rows (first {len(bar_file.problems)}):")
         for message in bar_file.problems:
@@ -219,28 +266,63 @@ def _print_problems(bar_file: BarFile) -> None:
 
 # ---------------------------------------------------------------------- import
 def _import(args: argparse.Namespace) -> int:
+    from engine.data.bounds import SymbolError, check_symbol
     from engine.data.storage import BarStore
+    from engine.errors import DataError, UserInputError
 
+    root = _store_root(args.root, create=True)
+    if args.symbol is not None:
+        try:
+            check_symbol(args.symbol.upper())
+        except SymbolError as e:
+            raise UserInputError(f"--symbol: {e}") from None
     bar_file, all_series = _open(args)
-    store = BarStore(args.root, fsync=args.fsync)
+    for series in all_series:  # every symbol checked before anything is written
+        try:
+            check_symbol(series.symbol)
+        except SymbolError as e:
+            raise DataError(f"{e}; nothing was written", file=str(bar_file.path)) from None
+    store = BarStore(root, fsync=args.fsync)
+    rejected = bool(bar_file.rejected)
     for series in all_series:
         report = store.append(series.bars)
         v = series.validation
+        rejected = rejected or bool(v.rejected_total)
         print(
             f"{bar_file.path.name}: {series.symbol} {series.timeframe.value} -> "
             f"{store.bar_path(series.symbol, series.timeframe)}"
         )
         if series.choice.derived:
             print(f"  {series.choice.note}")
+        differing = (
+            f" ({report.differing} with other values; the stored bars were kept)"
+            if report.differing
+            else ""
+        )
         print(
             f"  read {len(series.read)}, rejected {v.rejected_total} ({_counts(v.rejected)}), "
             f"flagged and kept {sum(v.flagged.values())}, stored {report.written}, "
-            f"already stored {report.skipped}"
+            f"already stored {report.skipped}{differing}"
         )
     if bar_file.skipped_other_symbols:
         print(f"  rows of other symbols skipped: {bar_file.skipped_other_symbols}")
     _print_problems(bar_file)
-    return 0
+    return 1 if rejected else 0
+
+
+def _store_root(root: str, *, create: bool) -> Any:
+    """``--root`` as a Path: an existing folder (made when ``create`` and missing)."""
+    import os
+    from pathlib import Path
+
+    from engine.errors import UserInputError
+
+    path = Path(root)
+    if os.path.lexists(path) and not path.is_dir():
+        raise UserInputError(f"--root: '{root}' is not a folder (nothing was written)")
+    if not create and not path.is_dir():
+        raise UserInputError(f"--root: '{root}' is not a folder")
+    return path
 
 
 # ---------------------------------------------------------------------- gaps
@@ -323,34 +405,77 @@ def _print_gap_list(gaps: list[Any], limit: int) -> None:
         print(f"  {_when(g.start):<26} {_when(g.end):<26} {_duration(g.duration_ns):>10}  {g.kind}")
 
 
+# ---------------------------------------------------------------------- repair
+def _repair(args: argparse.Namespace) -> int:
+    from engine.data.storage import BarStore
+
+    store = BarStore(_store_root(args.root, create=False))
+    changed = 0
+    for symbol, tf in store.series():
+        report = store.repair(symbol, tf, dry_run=args.dry_run)
+        if not report.changed:
+            continue
+        changed += 1
+        what = [f"{report.kept} bars kept"]
+        if report.set_aside:
+            where = f" to {report.side_file}" if report.side_file else ""
+            what.append(f"{report.set_aside} damaged lines moved aside{where}")
+        if report.duplicates:
+            what.append(f"{report.duplicates} repeated lines dropped")
+        if report.reordered:
+            what.append("rewritten in time order")
+        if report.header_rebuilt:
+            what.append("header rewritten")
+        verb = "would repair" if args.dry_run else "repaired"
+        print(f"{verb} {report.path}: {', '.join(what)}")
+    if not changed:
+        print(f"every bar file under {store.root} is whole and in time order")
+    elif args.dry_run:
+        print("dry run: nothing was changed")
+    return 0
+
+
 # ---------------------------------------------------------------------- cleanup
 def _cleanup(args: argparse.Namespace) -> int:
+    import sys
     from datetime import UTC, datetime
-    from pathlib import Path
 
-    from engine.data.retention import RetentionPolicy, apply_retention
+    from engine.data.retention import RetentionPolicy, apply_plan, plan_retention
     from engine.errors import UserInputError
 
     try:
         policy = RetentionPolicy(args.tick_days, args.intraday_days, args.daily_days)
     except ValueError as e:
         raise UserInputError(str(e)) from None
-    root = Path(args.root)
-    if not root.is_dir():
-        raise UserInputError(f"--root: '{root}' is not a folder")
-    actions = apply_retention(root, datetime.now(UTC), policy, dry_run=args.dry_run)
-    verb = {
-        "delete": "would delete" if args.dry_run else "deleted",
-        "trim": "would trim" if args.dry_run else "trimmed",
-        "skip": "skipped",
-    }
-    for a in actions:
-        print(f"{verb[a.action]:<14} {a.path}  removed {a.removed}, kept {a.kept}: {a.reason}")
-    if not actions:
-        print(
-            f"nothing to clean up under {root} (ticks {policy.tick_days} d, intraday bars "
-            f"{policy.intraday_days} d, daily bars {policy.daily_days} d)"
-        )
+    root = _store_root(args.root, create=False)
+    plan = plan_retention(root, datetime.now(UTC), policy)
+    removals = [a for a in plan if a.action != "skip"]
+    for a in plan:
+        verb = {"delete": "will delete", "trim": "will trim", "skip": "skipped"}[a.action]
+        print(f"{verb:<12} {a.path}  removed {a.removed}, kept {a.kept}: {a.reason}")
+    if not removals:
+        print(f"nothing to clean up under {root} (policy: {policy.describe()})")
+        return 0
+    lines = sum(a.removed for a in removals)
+    files = f"{len(removals)} file{'s' if len(removals) != 1 else ''}"
+    summary = f"{files}, {lines} bars or ticks (policy: {policy.describe()})"
     if args.dry_run:
-        print("dry run: nothing was changed")
+        print(f"dry run: nothing was changed; cleanup would remove from {summary}")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserInputError(
+                f"cleanup would remove from {summary}; nothing was changed: run again with "
+                "--yes to remove it, or --dry-run to list it only"
+            )
+        answer = input(f"remove from {summary}? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("nothing was changed")
+            return 0
+    for a in apply_plan(root, plan):
+        if a in removals:
+            verb = "deleted" if a.action == "delete" else "trimmed"
+            print(f"{verb:<12} {a.path}  removed {a.removed}, kept {a.kept}: {a.reason}")
+        elif a.action == "skip" and a.path in {r.path for r in removals}:
+            print(f"{'left alone':<12} {a.path}: {a.reason}")
     return 0

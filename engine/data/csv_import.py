@@ -16,21 +16,44 @@ A time without a UTC offset is refused unless the caller names the zone (``tz=IS
 cannot be read raises ``DataError`` naming the file, the line and the field
 (``nifty.csv:1203: field 'high': 'abc' is not a number``); with ``lenient=True`` it is
 counted as ``bad_row`` and reading goes on.
+
+Input is bounded (``bounds``): a file that is not UTF-8 (UTF-16, binary), a line over
+64 KiB, a field the ``csv`` module refuses, a JSON document nested too deeply or holding a
+number of thousands of digits is refused with the file and line; a time outside the
+years 1990-2099, a timestamp in digits that are not ASCII (``²²²²``), a time of day with
+a sign in it (``10:-9:00``), a price beyond 1e9 or a volume beyond 1e15 is a bad row.
+Rows may come in any order: each symbol's bars are sorted by time (stable) before they
+are returned, and ``BarFile.reordered`` counts the rows that were out of order.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
+from typing import IO
 
 from loguru import logger
 
+from engine.data.bounds import (
+    EARLIEST_NS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    LATEST_NS,
+    MAX_LINE_CHARS,
+    MAX_PRICE,
+    MAX_VOLUME,
+    PRICE_LIMIT,
+    VOLUME_LIMIT,
+    shown,
+)
 from engine.errors import DataError
 from engine.model.enums import DataIssue, Timeframe
 from engine.model.market import NANOS, Bar, make_bar, to_ns
@@ -66,6 +89,7 @@ class BarFile:
     rejected: Counter[DataIssue] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     skipped_other_symbols: int = 0
+    reordered: int = 0  # rows earlier than the row before them (same symbol); sorted
 
     @property
     def all_bars(self) -> list[Bar]:
@@ -115,18 +139,114 @@ def read_bars_csv(
 ) -> BarFile:
     """Bars from a CSV file; see the module docstring for the layouts understood."""
     p = Path(path)
+    _refuse_other_encodings(p)
     try:
         handle = p.open(newline="", encoding="utf-8-sig")
     except OSError as e:
         raise DataError(f"cannot read the file: {e.strerror}", file=str(p)) from None
     with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise DataError("the file is empty; a header row was expected", file=str(p))
-        cols = _columns(header, p)
-        rows = ((reader.line_num, row) for row in reader if row)
-        return _read_rows(p, _layout(cols), cols, rows, symbol, timeframe, tz, lenient)
+        reader = csv.reader(_bounded_lines(handle, p))
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise DataError("the file is empty; a header row was expected", file=str(p))
+            cols = _columns(header, p)
+            rows = ((reader.line_num, row) for row in reader if row)
+            return _read_rows(p, _layout(cols), cols, rows, symbol, timeframe, tz, lenient)
+        except csv.Error as e:
+            raise DataError(_csv_problem(e), file=str(p), line=reader.line_num) from None
+        except OSError as e:
+            raise DataError(f"cannot read the file: {e.strerror}", file=str(p)) from None
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _refuse_other_encodings(path: Path) -> None:
+    """A UTF-16 or UTF-32 byte-order mark: say so on line 1 instead of decoding garbage."""
+    try:
+        with path.open("rb") as f:
+            start = f.read(4)
+    except OSError as e:
+        raise DataError(f"cannot read the file: {e.strerror}", file=str(path)) from None
+    for bom, name in _BOMS:
+        if start[: len(bom)] == bom:
+            raise DataError(
+                f"the file is {name} text (it starts with a {name} byte-order mark); "
+                "save it as UTF-8 and read it again",
+                file=str(path),
+                line=1,
+            )
+
+
+def _bounded_lines(handle: IO[str], path: Path) -> Iterator[str]:
+    """The file's lines for the ``csv`` reader, each at most ``MAX_LINE_CHARS`` long."""
+    no = 0
+    while True:
+        try:
+            line = handle.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
+        if not line:
+            return
+        no += 1
+        if "\0" in line:
+            raise DataError(
+                "the line holds NUL bytes: a binary file, or UTF-16 text without a "
+                "byte-order mark; save it as UTF-8 CSV",
+                file=str(path),
+                line=no,
+            )
+        if len(line) > MAX_LINE_CHARS:
+            raise DataError(
+                f"the line is longer than {MAX_LINE_CHARS} characters; a bar file's lines "
+                "are short: this is not a bar file",
+                file=str(path),
+                line=no,
+            )
+        yield line
+
+
+def _not_utf8(path: Path) -> DataError:
+    """Where the first byte that is not UTF-8 is (line and column), found in the bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as e:
+                at = e.start
+                line += block.count(b"\n", 0, at)
+                column = at - (block.rfind(b"\n", 0, at) + 1) + 1
+                if block.rfind(b"\n", 0, at) < 0 and line == 1:
+                    column += offset
+                return DataError(
+                    f"the file is not UTF-8 text (byte 0x{block[at]:02x} at column {column}); "
+                    "save it as UTF-8 and read it again",
+                    file=str(path),
+                    line=line,
+                )
+            line += block.count(b"\n")
+            offset = len(block) - (block.rfind(b"\n") + 1)
+    return DataError("the file is not UTF-8 text; save it as UTF-8", file=str(path))
+
+
+def _csv_problem(e: csv.Error) -> str:
+    text = str(e)
+    if "NUL" in text:
+        return (
+            "the line holds NUL bytes: a binary file, or UTF-16 text without a byte-order "
+            "mark; save it as UTF-8 CSV"
+        )
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit()} characters; not a bar file"
+    return f"not a readable CSV line ({text})"
 
 
 def read_candles_json(
@@ -143,12 +263,12 @@ def read_candles_json(
     the candle's 1-based position in ``data``.
     """
     p = Path(path)
+    _refuse_other_encodings(p)
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        data = p.read_bytes()
     except OSError as e:
         raise DataError(f"cannot read the file: {e.strerror}", file=str(p)) from None
-    except json.JSONDecodeError as e:
-        raise DataError(f"not valid JSON: {e.msg}", file=str(p), line=e.lineno) from None
+    doc = _load_json(data, p)
     candles = doc.get("data") if isinstance(doc, dict) else doc
     if not isinstance(candles, list):
         raise DataError("expected a list of candles under 'data'", file=str(p))
@@ -161,6 +281,55 @@ def read_candles_json(
 
 
 _JSON_NAMES = ("timestamp", "open", "high", "low", "close", "volume")
+_LONG_NUMBER = re.compile(rb"[0-9]{300,}")
+
+
+def _load_json(data: bytes, path: Path) -> object:
+    """The JSON document, or DataError with the line for every way it can be unreadable."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise DataError(
+            f"the file is not UTF-8 text (byte 0x{data[e.start]:02x}); save it as UTF-8",
+            file=str(path),
+            line=line,
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno) from None
+    except RecursionError:
+        raise DataError(
+            "the JSON is nested too deeply to be a candle response",
+            file=str(path),
+            line=_deep_line(text),
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts
+        m = _LONG_NUMBER.search(data)
+        line = data.count(b"\n", 0, m.start()) + 1 if m else None
+        raise DataError(
+            "a number has thousands of digits; not a candle response", file=str(path), line=line
+        ) from None
+
+
+def _deep_line(text: str, limit: int = 200) -> int | None:
+    """The line where brackets first nest ``limit`` deep (strings skipped)."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth >= limit:
+                return line
+        elif ch in "]}":
+            depth -= 1
+    return None
 
 
 def _columns(header: Sequence[str], path: Path) -> _Columns:
@@ -173,7 +342,9 @@ def _columns(header: Sequence[str], path: Path) -> _Columns:
         want += (" and " if want and missing else "") + (
             f"price columns {', '.join(missing)}" if missing else ""
         )
-        raise DataError(f"header {','.join(header)} lacks {want}", file=str(path), line=1)
+        raise DataError(
+            f"header {shown(','.join(header), 80)} lacks {want}", file=str(path), line=1
+        )
     clock = index.get("time") if names[time_col] == "date" else None
     return _Columns(
         time=time_col,
@@ -229,7 +400,17 @@ def _read_rows(
     result.timeframe, result.timeframe_inferred = tf, inferred
     for sym, ts, _daily, (o, h, lo, c), v, oi in parsed:
         result.bars.setdefault(sym, []).append(make_bar(sym, tf, ts, o, h, lo, c, v, oi))
+    for sym, bars in result.bars.items():
+        late = sum(1 for a, b in zip(bars, bars[1:], strict=False) if b.ts_event < a.ts_event)
+        if late:
+            result.reordered += late
+            bars.sort(key=_start)  # stable: rows with one start keep their file order
+            log.info("{}: {} rows of {} were out of time order; sorted", path, late, sym)
     return result
+
+
+def _start(bar: Bar) -> int:
+    return bar.ts_event
 
 
 def symbol_from_name(path: Path) -> str:
@@ -265,17 +446,19 @@ def _parse_row(
         (fast, False) if fast is not None else _parse_time(text.strip(), cols.names[cols.time], tz)
     )
     io, ih, il, ic = cols.prices
+    top = MAX_PRICE
     try:  # the common case in one go; any trouble is re-read cell by cell for the message
         prices = (float(row[io]), float(row[ih]), float(row[il]), float(row[ic]))
-        if not math.isfinite(prices[0] + prices[1] + prices[2] + prices[3]):
-            raise ValueError
+        o, h, lo, c = prices
+        if not (-top <= o <= top and -top <= h <= top and -top <= lo <= top and -top <= c <= top):
+            raise ValueError  # NaN fails every comparison
     except ValueError:
         names = cols.names
         prices = (
-            _number(row[io], names[io]),
-            _number(row[ih], names[ih]),
-            _number(row[il], names[il]),
-            _number(row[ic], names[ic]),
+            _number(row[io], names[io], top),
+            _number(row[ih], names[ih], top),
+            _number(row[il], names[il], top),
+            _number(row[ic], names[ic], top),
         )
     volume = 0 if cols.volume is None else _whole(row[cols.volume], "volume")
     oi = None if cols.oi is None or not row[cols.oi].strip() else _whole(row[cols.oi], "oi")
@@ -287,22 +470,28 @@ def _parse_row(
 _MIDNIGHTS: dict[str, int] = {}
 
 
+_FAST_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}", re.ASCII
+)
+
+
 def _fast_time(text: str) -> int | None:
-    """UTC ns of ``YYYY-MM-DDTHH:MM:SS+HH:MM`` (or with a space), else None (slow path)."""
-    if len(text) != 25 or text[10] not in "T ":
+    """UTC ns of ``YYYY-MM-DDTHH:MM:SS+HH:MM`` (or with a space) in ASCII digits within the
+    years the engine handles, else None (the slow path decides, and says what is wrong)."""
+    if len(text) != 25 or not _FAST_TIME.fullmatch(text):
         return None
     key = text[:10] + text[19:]
     base = _MIDNIGHTS.get(key)
-    try:
-        if base is None:
+    if base is None:
+        if not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+            return None
+        try:
             midnight = datetime.fromisoformat(f"{text[:10]}T00:00:00{text[19:]}")
-            if midnight.tzinfo is None:
-                return None
-            base = _MIDNIGHTS[key] = to_ns(midnight)
-        h, m, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
-    except ValueError:
-        return None
-    if h > 23 or m > 59 or s > 59 or text[13] != ":" or text[16] != ":":
+        except ValueError:
+            return None
+        base = _MIDNIGHTS[key] = to_ns(midnight)
+    h, m, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if h > 23 or m > 59 or s > 59:
         return None
     return base + (h * 3600 + m * 60 + s) * NANOS
 
@@ -311,24 +500,26 @@ def _parse_time(text: str, name: str, tz: tzinfo | None) -> tuple[int, bool]:
     """UTC nanoseconds and whether the value was a bare date (a daily bar)."""
     if not text:
         raise _RowError(name, "is empty; a timestamp was expected")
+    if not text.isascii():  # int() and fromisoformat() accept other digits ('²', '٣')
+        raise _RowError(name, f"{shown(text, 40)} is not an ISO 8601 date or time")
     if text.isdigit():
-        if len(text) == 10:
-            return int(text) * NANOS, False
-        if len(text) == 13:
-            return int(text) * 1_000_000, False
-        raise _RowError(name, f"'{text}' is neither epoch seconds (10 digits) nor milliseconds")
+        return _epoch(text, name), False
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
+            if not FIRST_YEAR <= d.year <= LAST_YEAR:
+                raise _RowError(name, f"{shown(text, 40)} is {_outside_years()}")
             return to_ns(datetime.combine(d, time(), tzinfo=IST)), True
         dt = datetime.fromisoformat(text)
     except ValueError:
-        raise _RowError(name, f"'{text}' is not an ISO 8601 date or time") from None
+        raise _RowError(name, f"{shown(text, 40)} is not an ISO 8601 date or time") from None
+    if not FIRST_YEAR <= dt.year <= LAST_YEAR:
+        raise _RowError(name, f"{shown(text, 40)} is {_outside_years()}")
     if dt.tzinfo is None:
         if tz is None:
             raise _RowError(
                 name,
-                f"'{text}' has no UTC offset; name the zone the file is written in "
+                f"{shown(text, 40)} has no UTC offset; name the zone the file is written in "
                 "(e.g. --tz Asia/Kolkata); it is never guessed",
             )
         dt = dt.replace(tzinfo=tz)
@@ -337,28 +528,56 @@ def _parse_time(text: str, name: str, tz: tzinfo | None) -> tuple[int, bool]:
     return to_ns(dt), False
 
 
-def _number(text: str, name: str) -> float:
+def _epoch(text: str, name: str) -> int:
+    """UTC ns of Unix seconds (10 ASCII digits) or milliseconds (13)."""
+    if len(text) not in (10, 13):
+        raise _RowError(
+            name, f"{shown(text, 40)} is neither epoch seconds (10 digits) nor milliseconds"
+        )
+    ns = int(text) * (NANOS if len(text) == 10 else 1_000_000)
+    if not EARLIEST_NS <= ns < LATEST_NS:
+        raise _RowError(name, f"{shown(text, 40)} is {_outside_years()}")
+    return ns
+
+
+def _outside_years() -> str:
+    return f"outside the years the engine handles ({FIRST_YEAR}-{LAST_YEAR})"
+
+
+def _number(text: str, name: str, limit: float) -> float:
+    """A finite number no larger than ``limit`` in absolute value."""
     t = text.strip()
     if not t:
         raise _RowError(name, "is empty; a number was expected")
     try:
         value = float(t)
     except ValueError:
-        raise _RowError(name, f"'{t}' is not a number") from None
+        raise _RowError(name, f"{shown(t, 40)} is not a number") from None
     if not math.isfinite(value):
-        raise _RowError(name, f"'{t}' is not a finite number")
+        raise _RowError(name, f"{shown(t, 40)} is not a finite number")
+    if abs(value) > limit:
+        raise _RowError(
+            name,
+            f"{shown(t, 40)} is beyond the largest the engine accepts "
+            f"({PRICE_LIMIT if limit == MAX_PRICE else VOLUME_LIMIT})",
+        )
     return value
 
 
 def _whole(text: str, name: str) -> int:
     try:
-        return int(text)
-    except ValueError:
-        pass
-    value = _number(text, name)
-    if value != int(value):
-        raise _RowError(name, f"'{text.strip()}' is not a whole number")
-    return int(value)
+        value = int(text)
+    except ValueError:  # "12.0", "1e3", or not a number (the message says which)
+        number = _number(text, name, MAX_VOLUME)
+        if number != int(number):
+            raise _RowError(name, f"{shown(text.strip(), 40)} is not a whole number") from None
+        return int(number)
+    if abs(value) > MAX_VOLUME:
+        raise _RowError(
+            name,
+            f"{shown(text.strip(), 40)} is beyond the largest the engine accepts ({VOLUME_LIMIT})",
+        )
+    return value
 
 
 def _timeframe(

@@ -165,7 +165,7 @@ def test_import_when_lenient_then_bad_row_counted_and_rest_stored(
     monkeypatch.chdir(tmp_path)
     Path("nifty.csv").write_text(BAD_CSV)
     rc, out, _ = run(capsys, "import", "nifty.csv", "--tf", "1m", "--lenient", "--root", "s")
-    assert rc == 0 and "stored 2" in out
+    assert rc == 1 and "stored 2" in out  # 1: a row was rejected; the rest is stored
     assert "nifty.csv:3: field 'high': 'abc' is not a number" in out
 
 
@@ -185,46 +185,52 @@ def test_validate_when_naive_times_then_tz_required_and_accepted_when_named(
     assert rc == 2 and "'Mars/Olympus' is not a known time zone" in err
 
 
-def test_cleanup_when_dry_run_then_lists_and_keeps_files(
+def test_cleanup_when_default_policy_then_imported_bars_kept(
     capsys: pytest.CaptureFixture[str], market_dir: Path, tmp_path: Path
 ) -> None:
     run(capsys, "import", market_dir / "india_vix_daily_2023_2024.csv", "--root", tmp_path)
     path = tmp_path / "timeframes" / "INDIA_VIX" / "1d.jsonl"
     before = path.read_bytes()
-    rc, out, _ = run(capsys, "cleanup", "--root", tmp_path, "--dry-run")
-    assert rc == 0 and "would trim" in out and "dry run: nothing was changed" in out
+    rc, out, _ = run(capsys, "cleanup", "--root", tmp_path, "--yes")
+    assert rc == 0 and out.startswith("nothing to clean up under")
+    assert "intraday bars kept, daily bars kept" in out
     assert path.read_bytes() == before
-    rc, out, _ = run(capsys, "cleanup", "--root", tmp_path)
-    assert rc == 0 and out.startswith("trimmed") and "removed 309, kept 0" in out
 
 
-def test_cleanup_when_root_missing_then_exit_2(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+def test_cleanup_when_limit_given_then_listed_confirmed_and_applied(
+    capsys: pytest.CaptureFixture[str], market_dir: Path, tmp_path: Path
 ) -> None:
-    rc, _, err = run(capsys, "cleanup", "--root", tmp_path / "nope")
-    assert rc == 2 and "is not a folder" in err
-
-
-def test_data_gaps_when_run_as_console_script_then_same_report(market_dir: Path) -> None:
-    proc = subprocess.run(
-        [str(ENGINE), "data", "gaps", str(market_dir / "nifty_1m_2024.csv")],
+    run(capsys, "import", market_dir / "india_vix_daily_2023_2024.csv", "--root", tmp_path)
+    path = tmp_path / "timeframes" / "INDIA_VIX" / "1d.jsonl"
+    before = path.read_bytes()
+    rc, out, _ = run(capsys, "cleanup", "--root", tmp_path, "--daily-days", "365", "--dry-run")
+    assert rc == 0 and "will trim" in out and "dry run: nothing was changed" in out
+    assert "removed 309, kept 0" in out
+    assert path.read_bytes() == before
+    done = subprocess.run(  # no terminal to ask on and no --yes: refused, nothing removed
+        [str(ENGINE), "data", "cleanup", "--root", str(tmp_path), "--daily-days", "365"],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
         check=False,
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "missing sessions (5, per the calendar): 2024-02-01, 2024-03-04" in proc.stdout
+    assert done.returncode == 2 and "--yes" in done.stderr and "will trim" in done.stdout
+    assert "Traceback" not in done.stderr and path.read_bytes() == before
+    rc, out, _ = run(capsys, "cleanup", "--root", tmp_path, "--daily-days", "365", "--yes")
+    assert rc == 0 and "trimmed" in out and "removed 309, kept 0" in out
+    assert path.read_text().count("\n") == 1  # the header stays
 
 
-def test_validate_when_file_holds_many_symbols_then_one_line_each(
-    capsys: pytest.CaptureFixture[str], market_dir: Path
-) -> None:
-    rc, out, _ = run(
-        capsys, "validate", market_dir / "nifty_options_1m_2023-06-05.csv", "--segment", "FO"
+def test_cleanup_help_when_shown_then_policy_defaults_named() -> None:
+    done = subprocess.run(
+        [str(ENGINE), "data", "cleanup", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
-    assert rc == 0
-    lines = out.splitlines()
-    assert lines[0].startswith("nifty_options_1m_2023-06-05.csv: 95 symbols, 1m;")
-    rows = [x.split() for x in lines if x.startswith("  NIFTY23JUN")]
-    assert len(rows) == 95 and rows[0] == ["NIFTY23JUN17000CE", "61", "61", "0", "none"]
+    text = " ".join(done.stdout.split())
+    assert done.returncode == 0
+    assert "older than N days (default: 2)" in text
+    assert text.count("(default: keep every bar)") == 2 and "--yes" in text

@@ -63,11 +63,43 @@ def test_diagram_when_folder_then_one_file_per_machine(tmp_path: Path) -> None:
     ]
 
 
-def test_diagram_when_folder_without_out_then_asks_for_it(
+def test_diagram_when_folder_without_out_then_every_machine_on_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["diagram", str(MACHINES)]) == 2
+    assert main(["diagram", str(MACHINES)]) == 0
+    out = capsys.readouterr().out
+    names = [line.split("/")[-1] for line in out.splitlines() if line.startswith("%% ")]
+    assert names == ["breakers.yaml", "killswitch.yaml", "position.yaml", "session.yaml"]
+    assert out.count("stateDiagram-v2") == 4
+
+
+def test_diagram_when_readme_command_as_a_process_then_exit_0() -> None:
+    done = run_engine("diagram", "machines/", "--format", "mermaid", cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("%% machines/breakers.yaml\n---\nbreakers\n---\n")
+
+
+def test_diagram_when_folder_as_svg_without_out_then_asks_for_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["diagram", str(MACHINES), "--format", "svg"]) == 2
     assert "--out FOLDER" in capsys.readouterr().err
+
+
+def test_diagram_when_rule_file_then_one_line_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["diagram", str(REPO / "rules" / "adx.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a rule file, not a machine file" in err
+
+
+def test_diagram_when_out_cannot_be_written_then_clean_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["diagram", str(MACHINES / "session.yaml"), "--out", "/proc/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write /proc/x") and "Traceback" not in err
 
 
 def test_diagram_when_journal_then_current_state_highlighted(
@@ -127,13 +159,23 @@ def test_kill_switch_when_not_confirmed_then_refuses_and_writes_nothing(tmp_path
 
 
 def test_kill_switch_when_confirmed_then_emergency_stop_file(tmp_path: Path) -> None:
-    done = run_engine("kill-switch", "--confirm", "--reason", "broker outage", cwd=tmp_path)
+    done = run_engine(
+        "kill-switch", "--confirm", "--reason", "broker outage", "--wait", "0.2", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     request = json.loads((tmp_path / "EMERGENCY_STOP").read_text())
     assert (request["kind"], request["reason"]) == ("emergency_stop", "broker outage")
+    assert "no running engine picked it up within 0.2 s" in done.stdout
+    assert "the next engine start reads it first" in done.stdout
     again = run_engine("kill-switch", "--confirm", "--workdir", str(tmp_path), cwd=REPO)
     assert again.returncode == 0 and "already requested" in again.stdout
     assert json.loads((tmp_path / "EMERGENCY_STOP").read_text()) == request  # first one kept
+
+
+def test_kill_switch_when_workdir_missing_then_error_and_no_folder_made(tmp_path: Path) -> None:
+    done = run_engine("kill-switch", "--confirm", "--workdir", str(tmp_path / "typo"), cwd=REPO)
+    assert done.returncode == 2 and "does not exist" in done.stderr
+    assert "nothing was written" in done.stderr and not (tmp_path / "typo").exists()
 
 
 def test_resume_when_flags_missing_then_refuses(tmp_path: Path) -> None:
@@ -145,14 +187,26 @@ def test_resume_when_flags_missing_then_refuses(tmp_path: Path) -> None:
 
 
 def test_resume_when_stop_not_yet_handled_then_refuses(tmp_path: Path) -> None:
-    run_engine("kill-switch", "--confirm", "--workdir", str(tmp_path), cwd=tmp_path)
+    run_engine("kill-switch", "--confirm", "--workdir", str(tmp_path), "--wait", "0", cwd=tmp_path)
     done = run_engine(
         "resume", "--confirm-safe", "--reason", "ok", "--workdir", str(tmp_path), cwd=tmp_path
     )
     assert done.returncode == 2 and "has not been handled" in done.stderr
 
 
-def test_resume_when_confirmed_then_resume_file(tmp_path: Path) -> None:
+def test_resume_when_no_kill_pending_then_refused_and_nothing_written(tmp_path: Path) -> None:
+    done = run_engine(
+        "resume", "--confirm-safe", "--reason", "ok", "--workdir", str(tmp_path), cwd=REPO
+    )
+    assert done.returncode == 2 and "no kill-switch halt awaits a resume" in done.stderr
+    assert "nothing was written" in done.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_resume_when_halt_handled_then_resume_file(tmp_path: Path) -> None:
+    from engine.machines.control import STOP_FILE, claim_request
+
+    run_engine("kill-switch", "--confirm", "--workdir", str(tmp_path), "--wait", "0", cwd=REPO)
+    assert claim_request(tmp_path, STOP_FILE) is not None  # what a running engine does
     done = run_engine(
         "resume",
         "--confirm-safe",
@@ -160,6 +214,8 @@ def test_resume_when_confirmed_then_resume_file(tmp_path: Path) -> None:
         "books reconciled",
         "--workdir",
         str(tmp_path),
+        "--wait",
+        "0",
         cwd=REPO,
     )
     assert done.returncode == 0, done.stderr

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.data.storage import BarStore, RingBuffer, TickStore
+from engine.data.bounds import SymbolError
+from engine.data.storage import AppendReport, BarStore, RingBuffer, TickStore
 from engine.errors import DataError
 from engine.model import NANOS, Bar, Tick, Timeframe, to_ns
 from engine.timeutil import IST
@@ -72,12 +73,18 @@ def test_store_when_no_file_then_empty(store: BarStore) -> None:
     assert store.last_ts("NIFTY", Timeframe.D1) is None
 
 
-@pytest.mark.parametrize("symbol", ["../etc", "a/b", "", ".hidden"])
-def test_store_when_symbol_cannot_name_a_file_then_value_error(
+@pytest.mark.parametrize(
+    "symbol", ["../etc", "../../etc", "a/b", "", ".hidden", "NIFTY\n", '"NIFTY"', "x" * 65]
+)
+def test_store_when_symbol_cannot_name_a_file_then_refused_before_writing(
     store: BarStore, symbol: str
 ) -> None:
-    with pytest.raises(ValueError, match="cannot name a file"):
+    with pytest.raises(SymbolError, match="cannot name a store file"):
         store.bar_path(symbol, Timeframe.M1)
+    bad = Bar(symbol, Timeframe.M1, T0, 1.0, 1.0, 1.0, 1.0)
+    with pytest.raises(SymbolError):
+        store.append([*bars(2), bad])  # the good series is not written either
+    assert not (store.root / "timeframes").exists()
 
 
 # --------------------------------------------------------------------- crash safety
@@ -240,3 +247,131 @@ def test_ring_buffer_when_partly_filled_then_only_items_present() -> None:
 def test_ring_buffer_when_capacity_below_one_then_value_error() -> None:
     with pytest.raises(ValueError, match="capacity must be at least 1"):
         RingBuffer(0)
+
+
+# --------------------------------------------------------------------- merge by start
+def test_store_when_older_bars_after_newer_then_all_stored_in_time_order(
+    store: BarStore,
+) -> None:
+    data = bars(10)
+    assert store.append(data[5:]).written == 5
+    report = store.append(data[:5])
+    assert (report.written, report.skipped) == (5, 0)
+    assert store.load("NIFTY", Timeframe.M1).items == data
+    assert store.append(data) == AppendReport(0, 10, 0)  # a re-import stores nothing
+
+
+def test_store_when_bars_in_reverse_order_then_every_bar_stored(store: BarStore) -> None:
+    data = bars(6)
+    assert store.append(list(reversed(data))).written == 6
+    assert store.load("NIFTY", Timeframe.M1).items == data
+
+
+def test_store_when_bars_interleave_stored_ones_then_merged_once_each(store: BarStore) -> None:
+    data = bars(9)
+    store.append(data[::2])
+    report = store.append(data)
+    assert (report.written, report.skipped) == (4, 5)
+    lines = store.bar_path("NIFTY", Timeframe.M1).read_text().splitlines()
+    assert len(lines) == 10 and lines[0].startswith('{"schema"')
+    assert store.load("NIFTY", Timeframe.M1).items == data
+
+
+def test_store_when_stored_bar_has_other_values_then_stored_kept_and_counted(
+    store: BarStore,
+) -> None:
+    store.append(bars(3))
+    other = Bar("NIFTY", Timeframe.M1, T0, 5.0, 6.0, 4.0, 5.5, 1)
+    report = store.append([other])
+    assert report == AppendReport(0, 1, 1)
+    assert store.load("NIFTY", Timeframe.M1).items == bars(3)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "{}",
+        '{"t":"abc"}',
+        '{"t":1e400}',
+        '{"t":99999999999,"o":1,"h":1,"l":1,"c":1,"v":0}',
+        '{"t":1704167100,"o":NaN,"h":1,"l":1,"c":1,"v":0}',
+        "[" * 5000,
+        '{"t":' + "9" * 5000 + "}",
+    ],
+)
+def test_store_when_last_line_damaged_then_append_refuses_and_load_skips(
+    store: BarStore, damage: str
+) -> None:
+    store.append(bars(3))
+    path = store.bar_path("NIFTY", Timeframe.M1)
+    with path.open("a") as f:
+        f.write(damage + "\n")
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="engine data repair --root") as info:
+        store.append(bars(5))
+    assert info.value.line == 5 and path.read_bytes() == before  # nothing added
+    read = store.load("NIFTY", Timeframe.M1, skip_corrupt=True)
+    assert read.items == bars(3) and read.corrupt_lines == [5]
+    with pytest.raises(DataError, match=r":5: corrupt record on the last line"):
+        store.load("NIFTY", Timeframe.M1)
+
+
+def test_store_when_far_future_bar_stored_last_then_later_imports_still_merge(
+    store: BarStore,
+) -> None:
+    future = Bar("NIFTY", Timeframe.M1, to_ns(datetime(2099, 12, 1, 10, tzinfo=IST)), 1, 1, 1, 1)
+    store.append([future])
+    assert store.append(bars(4)).written == 4
+    assert store.load("NIFTY", Timeframe.M1).items == [*bars(4), future]
+
+
+def test_store_when_repaired_then_damaged_lines_set_aside_and_file_in_order(
+    store: BarStore,
+) -> None:
+    store.append(bars(4))
+    path = store.bar_path("NIFTY", Timeframe.M1)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + lines[3] + "{}\n" + lines[1] + lines[1] + lines[2] + lines[4])
+    now = datetime(2026, 12, 1, 9, tzinfo=IST)
+    dry = store.repair("NIFTY", Timeframe.M1, dry_run=True)
+    assert (dry.kept, dry.set_aside, dry.duplicates, dry.reordered) == (4, 1, 1, True)
+    report = store.repair("NIFTY", Timeframe.M1, now=now)
+    assert report.side_file == path.with_name("1m.jsonl.damaged-20261201T033000Z")
+    assert report.side_file.read_text() == "{}\n"
+    assert path.read_text() == "".join(lines)
+    assert not store.repair("NIFTY", Timeframe.M1).changed
+    assert store.append(bars(5)).written == 1
+
+
+def test_store_when_file_out_of_order_then_load_returns_sorted_with_warning(
+    store: BarStore,
+) -> None:
+    store.append(bars(3))
+    path = store.bar_path("NIFTY", Timeframe.M1)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + lines[3] + lines[1] + lines[2] + lines[1])
+    read = store.load("NIFTY", Timeframe.M1)
+    assert read.items == bars(3) and "out of time order or repeated" in read.warnings[0]
+
+
+def test_store_when_header_names_another_series_then_append_refuses(store: BarStore) -> None:
+    store.append(bars(1))
+    src = store.bar_path("NIFTY", Timeframe.M1)
+    dst = store.bar_path("BANKNIFTY", Timeframe.M1)
+    dst.parent.mkdir(parents=True)
+    dst.write_bytes(src.read_bytes())
+    other = Bar("BANKNIFTY", Timeframe.M1, T0 + 600 * NANOS, 1.0, 1.0, 1.0, 1.0)
+    with pytest.raises(DataError, match="the header says symbol 'NIFTY'"):
+        store.append([other])
+
+
+def test_store_when_bar_outside_bounds_then_refused_before_writing(store: BarStore) -> None:
+    for bad in (
+        Bar("NIFTY", Timeframe.M1, T0, 2e9, 2e9, 2e9, 2e9),
+        Bar("NIFTY", Timeframe.M1, T0, 0.0, 1.0, 1.0, 1.0),
+        Bar("NIFTY", Timeframe.M1, to_ns(datetime(2100, 1, 2, tzinfo=IST)), 1, 1, 1, 1),
+        Bar("NIFTY", Timeframe.M1, T0, 1.0, 1.0, 1.0, 1.0, volume=-1),
+    ):
+        with pytest.raises(ValueError):
+            store.append([bad])
+    assert not store.bar_path("NIFTY", Timeframe.M1).exists()
