@@ -11,15 +11,15 @@ Only successful work is cached; an error is always found again, with its locatio
 The folder is ``$ENGINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/nse-rule-engine``, else
 ``~/.cache/nse-rule-engine``; ``ENGINE_CACHE_DIR=off`` turns the cache off. A cache entry
 that cannot be read is ignored (and rewritten), never trusted: the cache can only save
-time, never change an answer. Entries are written to a temporary file in the folder and
-renamed into place, so a reader never sees half an entry.
+time, never change an answer. Entries are written through ``engine.safe_files`` (a
+temporary file renamed into place, never through a link), so a reader never sees half an
+entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -88,15 +88,11 @@ def write_entry(kind: str, key: str, data: bytes) -> None:
     path = _path(kind, key)
     if path is None:
         return
+    from engine.errors import FileAccessError
+    from engine.safe_files import open_folder
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".bin")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as e:
+        with open_folder(path.parent, create=True) as folder:
+            folder.write_atomic(path.name, data, fsync=False)
+    except FileAccessError as e:
         log.debug("cache entry {} not written: {}", path, e)

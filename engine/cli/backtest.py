@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.journal import Journal
     from engine.report.backtest import build_report, trades_csv
     from engine.runtime.backtest import replay
+    from engine.safe_files import open_folder
 
     inputs = load_inputs(
         args.rules,
@@ -113,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
             notes=inputs.notes,
         )
         journal.write({"kind": "summary", "ts": engine.now_ns, **report.to_dict()})
-    (out / "trades.csv").write_text(trades_csv(report.trades), encoding="utf-8")
-    (out / "summary.json").write_text(report.to_json(), encoding="utf-8")
+    with open_folder(out) as folder:
+        folder.write_atomic("trades.csv", trades_csv(report.trades))
+        folder.write_atomic("summary.json", report.to_json())
     if args.json:
         print(report.to_json(), end="")
     else:

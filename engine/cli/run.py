@@ -68,6 +68,7 @@ def _paper(args: argparse.Namespace) -> int:
     from engine.journal import Journal
     from engine.report.backtest import build_report, trades_csv
     from engine.runtime.live import run_paced
+    from engine.safe_files import open_folder
 
     bundled = args.data is None
     data = args.data or str(EXAMPLES / SAMPLE["data"])
@@ -104,8 +105,9 @@ def _paper(args: argparse.Namespace) -> int:
             notes=[*inputs.notes, "paper trading on a replay of recorded data"],
         )
         journal.write({"kind": "summary", "ts": engine.now_ns, **report.to_dict()}, sync=True)
-    (out / "trades.csv").write_text(trades_csv(report.trades), encoding="utf-8")
-    (out / "summary.json").write_text(report.to_json(), encoding="utf-8")
+    with open_folder(out) as folder:
+        folder.write_atomic("trades.csv", trades_csv(report.trades))
+        folder.write_atomic("summary.json", report.to_json())
     if result.stopped:
         state = "flat and halted" if result.halted else "stopped before the book was flat"
         print(f"stopped on request ({result.stopped}): {state}")
@@ -133,8 +135,13 @@ def _run_dir(out: str | None, rule: str) -> Path:
 
 
 def _control_poller(workdir: Path) -> Any:
-    """Look for the operator's EMERGENCY_STOP once a wall-clock second; hand it over."""
-    from engine.machines.control import STOP_FILE, read_request
+    """Look for the operator's requests once a wall-clock second (the first look is at
+    once, so a stop written while no engine ran is read first) and hand them over.
+
+    A request is claimed by the pickup protocol of ``engine.machines.control`` (renamed to
+    ``NAME.handled-<time>-pid<N>``), which ``engine kill-switch`` waits for. A damaged
+    EMERGENCY_STOP still stops trading."""
+    from engine.machines.control import RESUME_FILE, STOP_FILE, claim_request
 
     state = {"next": 0.0}
 
@@ -143,19 +150,13 @@ def _control_poller(workdir: Path) -> Any:
         if now < state["next"]:
             return
         state["next"] = now + 1.0
-        path = workdir / STOP_FILE
-        if not path.exists():
-            return
-        try:
-            request = read_request(path)
-            reason = request.reason
-        except Exception as e:  # noqa: BLE001 - a damaged request still stops trading
-            reason = f"unreadable EMERGENCY_STOP ({e})"
-        engine.operator("kill", source="file", reason=reason)
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        try:
-            path.rename(workdir / f"{STOP_FILE}.handled-{stamp}")
-        except OSError:
-            pass
+        stop = claim_request(workdir, STOP_FILE)
+        if stop is not None:
+            reason = stop.request.reason if stop.request else f"unreadable request: {stop.problem}"
+            engine.operator("kill", source="file", reason=reason)
+        resume = claim_request(workdir, RESUME_FILE)
+        if resume is not None and resume.request is not None:
+            r = resume.request
+            engine.operator("resume", confirm_safe=r.confirm_safe, reason=r.reason)
 
     return poll

@@ -6,7 +6,8 @@ Values are encoded one way only: ``Decimal`` as a string, dates and times as ISO
 missing value as ``{"missing": reason}``, enums as their value. There is no wall-clock
 time anywhere in a backtest's journal, so the same inputs give a byte-identical file.
 
-Durability follows the mode: a backtest buffers (no fsync per bar); paper and live call
+The file is opened through ``engine.safe_files`` (never through a link, one writer at a
+time, refused when it exists already). Durability follows the mode: a backtest buffers (no fsync per bar); paper and live call
 ``write(..., sync=True)`` for order events and intents, which flushes and fsyncs before
 the call returns, so an intent is on disk before the broker sees it.
 """
@@ -14,15 +15,16 @@ the call returns, so an intent is on disk before the broker sees it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from engine.errors import FileAccessError
 from engine.expr import Missing
+from engine.safe_files import AppendFile, open_folder
 
 __all__ = ["SCHEMA_VERSION", "Journal", "encode_record"]
 
@@ -77,17 +79,17 @@ class Journal:
         self.records: list[dict[str, Any]] | None = [] if path is None else None
         self._pending: list[str] = []
         self._limit = buffer_records
-        self._file: IO[str] | None = None
+        self._file: AppendFile | None = None
         self._on_record = on_record
         self.count = 0
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(
-                self.path,
-                os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                0o644,
-            )
-            self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            with open_folder(self.path.parent, create=True) as folder:
+                if folder.kind(self.path.name) is not None:
+                    raise FileAccessError(
+                        f"{self.path} already exists; a run writes a new journal",
+                        path=str(self.path),
+                    )
+                self._file = folder.open_append(self.path.name, exclusive=True)
         self.write({"kind": "journal", "schema": SCHEMA_VERSION, **dict(header or {})}, sync=True)
 
     def write(self, record: dict[str, Any], *, sync: bool = False) -> None:
@@ -105,11 +107,10 @@ class Journal:
     def _flush(self, sync: bool) -> None:
         if self._file is None or not self._pending:
             return
-        self._file.write("\n".join(self._pending) + "\n")
+        self._file.write(("\n".join(self._pending) + "\n").encode("utf-8"))
         self._pending.clear()
-        self._file.flush()
         if sync:
-            os.fsync(self._file.fileno())
+            self._file.sync()
 
     def flush(self, *, sync: bool = True) -> None:
         self._flush(sync)
