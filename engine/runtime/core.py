@@ -54,14 +54,10 @@ from engine.model.market import IST_OFFSET_NS, NANOS, Bar, ns_to_datetime
 from engine.model.trading import (
     BrokerEvent,
     OptionKind,
-    OrderCancelled,
-    OrderFilled,
     OrderPurpose,
-    OrderRejected,
-    OrderSide,
 )
-from engine.orders.manager import OrderManager, WorkingOrder
-from engine.portfolio.ledger import Ledger, Trade
+from engine.orders.manager import OrderManager
+from engine.portfolio.ledger import Ledger
 from engine.ports import (
     BarClosed,
     Broker,
@@ -73,6 +69,8 @@ from engine.ports import (
     VixUpdated,
 )
 from engine.risk.checks import RiskState
+from engine.runtime.actions import Actions
+from engine.runtime.books import Books
 from engine.runtime.day import DayFacts, day_number, day_start_ns
 from engine.runtime.timers import Timers
 from engine.spec.rules import RuleSpec
@@ -194,11 +192,7 @@ class Engine:
         self._part_lo = self._part_hi = 0
         self._session_seen = False
         self._entries_open = False
-        self._size_factors: dict[str, float] = {}
-        self._max_positions: dict[str, int] = {}
         self._entry_gates: dict[str, bool] = {}
-        self._day_realised = Decimal(0)
-        self._consecutive_losses = 0
         self._time_cache: dict[int, time] = {}
         self._quote_cache: dict[tuple[Any, ...], Decimal | None] = {}
         self._quote_cache_ts = -1
@@ -264,6 +258,8 @@ class Engine:
         for u in self.underlyings.values():
             if longer:
                 u.aggregator = SessionAggregator(grid, longer, self._bar_from_aggregator)
+        self.books = Books(self)
+        self.actions = Actions(self)
         self.broker.bind(self._broker_sink, self.clock)
         self._initial_facts()
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -360,10 +356,10 @@ class Engine:
 
     # -- machine plumbing (ActionSink and listener) ---------------------------------------------
     def request(self, action: ActionRequested) -> None:
-        self._queue.append((self._run_action, action))
+        self._queue.append((self.actions.run, action))
 
     def escalate(self, emergency: EmergencyRaised) -> None:
-        self._queue.append((self._on_emergency, emergency))
+        self._queue.append((self.actions.on_emergency, emergency))
 
     def _on_machine_event(self, event: MachineEvent) -> None:
         self.machine_events += 1
@@ -402,85 +398,6 @@ class Engine:
         blocked = [m for m in blocked if m in self.machines.runners]
         return not blocked, ", ".join(f"{m}={self.machines[m].state}" for m in blocked)
 
-    def _on_emergency(self, emergency: EmergencyRaised) -> None:
-        self.journal.write({"kind": "emergency", "ts": emergency.ts_event,
-                            "machine": emergency.machine, "code": emergency.code,
-                            "message": emergency.message, "reads": dict(emergency.reads)},
-                           sync=True)  # fmt: skip
-        ks = self.machines.runners.get("killswitch")
-        if ks is not None and emergency.machine != "killswitch":
-            self.send(ks, "kill", source="runtime", reason=emergency.message)
-
-    def _run_action(self, action: ActionRequested) -> None:
-        name, args, machine = action.action, action.args, action.machine
-        trader = self._trader_of_machine(machine)
-        scope = [trader] if trader is not None else self.traders
-        if name == "exit_all":
-            for t in scope:
-                if t.machine.state in ("open", "partial", "entry_pending"):
-                    t.exit(f"{machine}: {action.cause}")
-                    self._cancel_entries(t, f"{machine}: exit_all")
-        elif name == "cancel_orders":
-            which = args.get("scope", "all")
-            for t in scope:
-                if which in ("all", "entries"):
-                    self._cancel_entries(t, f"{machine}: {action.cause}")
-                if which in ("all", "exits"):
-                    keys = [o.intent.key for o in self.orders.working(
-                        purpose=OrderPurpose.EXIT, rule=t.rule, underlying=t.underlying)]  # fmt: skip
-                    self.orders.cancel(keys, f"{machine}: {action.cause}")
-        elif name == "set_size_factor":
-            self._size_factors[machine] = float(args["factor"])
-        elif name == "set_max_positions":
-            if args.get("count") is None:
-                self._max_positions.pop(machine, None)
-            else:
-                self._max_positions[machine] = int(args["count"])
-        elif name == "close_weakest":
-            held = [t for t in self.traders if t.trade is not None and t.trade.open]
-            if held:
-                weakest = min(held, key=lambda t: self._unrealised(t.trade))
-                weakest.exit(f"{machine}: close_weakest")
-        elif name == "notify":
-            level = str(args.get("level", "warning")).upper()
-            if self.config.echo_notifications:
-                log.log(level, "{}: {}", machine, args.get("message"))
-            self.journal.write({"kind": "notify", "ts": self.now_ns, "machine": machine,
-                                "level": args.get("level"), "message": args.get("message")})  # fmt: skip
-        elif name == "reconcile":
-            self._reconcile(machine)
-        # pause_entries, resume_entries and halt_day are the machines' own states: the entry
-        # gate reads their tags, so the action is on record (journal) and needs nothing else.
-        self._publish_account()
-
-    def _trader_of_machine(self, machine: str) -> Trader | None:
-        if not machine.startswith("position:"):
-            return None
-        _, rule, underlying = machine.split(":", 2)
-        return self._by_trader.get((rule, underlying))
-
-    def _cancel_entries(self, trader: Trader, reason: str) -> None:
-        keys = [o.intent.key for o in self.orders.working(
-            purpose=OrderPurpose.ENTRY, rule=trader.rule, underlying=trader.underlying)]  # fmt: skip
-        self.orders.cancel(keys, reason)
-
-    def _reconcile(self, machine: str) -> None:
-        book = getattr(self.broker, "positions", None)
-        ours = {t.instrument.symbol: t.qty for t in self.ledger.open_trades() if t.qty}
-        theirs = dict(book()) if callable(book) else ours
-        theirs = {k: v for k, v in theirs.items() if v}
-        clean = ours == theirs and self.orders.pending == 0
-        self.journal.write({"kind": "reconciliation", "ts": self.now_ns, "ours": ours,
-                            "broker": theirs, "pending_orders": self.orders.pending,
-                            "clean": clean})  # fmt: skip
-        if clean:
-            for name in ("session", "killswitch"):
-                runner = self.machines.runners.get(name)
-                if runner is not None and runner.accepts("reconciled"):
-                    self.send(runner, "reconciled")
-        else:
-            log.error("reconciliation found a difference: ours {} broker {}", ours, theirs)
-
     def send(self, runner: MachineRunner, trigger: str, **values: Any) -> TransitionTaken | None:
         """Send a trigger to a machine; a state that cannot take it is on record, not raised.
 
@@ -518,8 +435,7 @@ class Engine:
         self._day_end = day.end_ns
         self._session_seen = False
         self._part_lo = self._part_hi = 0
-        self._day_realised = Decimal(0)
-        self._consecutive_losses = 0  # losing trades in a row *today*
+        self.books.new_day()
         self.journal.write({"kind": "day", "ts": max(start, self.now_ns), **day.to_record()})
         ctx = self.ctx
         ctx.set("date", day.date)
@@ -534,7 +450,7 @@ class Engine:
             if expiry is not None:
                 trader.values["dte"] = expiry.dte
                 trader.values["dte_days"] = expiry.dte_days
-        self._publish_account()
+        self.publish_account()
         if day.trading:
             assert day.open_ns is not None
             self.timers.at(max(day.open_ns, self.now_ns), self._session_open, "direction")
@@ -615,7 +531,7 @@ class Engine:
         if u is not None:
             self._bar_close(u, bar, end)
 
-    def _bar_close(self, u: _Underlying, bar: Bar, ts: int) -> None:
+    def _bar_close(self, u: _Underlying, bar: Bar, ts: int) -> None:  # noqa: C901 - hot path, inlined
         """A source bar ended: views, longer timeframes, price, machines, exits, entries."""
         self.bars += 1
         if not self._session_seen:
@@ -720,7 +636,7 @@ class Engine:
                 seen.add(inst.symbol)
                 self.broker.market(inst.symbol, ts, premium)
             trader.mark(premium, u.spot)
-        self._publish_account()
+        self.publish_account()
 
     def _on_vix(self, event: VixUpdated) -> None:
         ctx = self.ctx
@@ -798,13 +714,13 @@ class Engine:
         self._quote_cache[key] = price
         return price
 
-    # -- the desk a trader works at ------------------------------------------------------------------
+    # -- the desk a trader works at ------------------------------------------------------------
     def size_factor(self) -> float:
-        return min(self._size_factors.values(), default=1.0)
+        return min(self.actions.size_factors.values(), default=1.0)
 
     def risk_state(self, trader: Trader, last_price: Decimal) -> RiskState:
         risk = trader.spec.risk
-        limits = [v for v in self._max_positions.values()]
+        limits = [v for v in self.actions.max_positions.values()]
         if risk.get("max_open_positions") is not None:
             limits.append(int(risk["max_open_positions"]))
         allowed, blocked = self.entries_allowed()
@@ -842,7 +758,7 @@ class Engine:
             self.machine_fact(t, "underlying.side_held", side)
             self.machine_fact(t, "position.entries_today", t.entries_today)
             t.values["position.entries_today"] = t.entries_today
-        self._publish_account()
+        self.publish_account()
 
     def machine_fact(self, trader: Trader, name: str, value: Any) -> None:
         facts = trader.machine_facts
@@ -856,30 +772,22 @@ class Engine:
             if trader.machine.state in ("open", "partial"):
                 trader.exit(reason)
 
+    def trader(self, rule: str, underlying: str) -> Trader | None:
+        return self._by_trader.get((rule, underlying))
+
     def day_pnl(self) -> Decimal:
-        pnl = self._day_realised
-        for trade in self.ledger.open_trades():
-            pnl += self._unrealised(trade)
-        return pnl
+        return self.books.day_pnl()
 
-    def _unrealised(self, trade: Trade | None) -> Decimal:
-        if trade is None or not trade.open:
-            return Decimal(0)
-        inst = trade.instrument
-        premium = self.premium(trade.underlying, inst.expiry, inst.strike, inst.kind)
-        if premium is None:
-            return Decimal(0)
-        return trade.unrealised(premium) + trade.realised - trade.charges
-
-    def _publish_account(self) -> None:
+    def publish_account(self) -> None:
+        """The account's names (P&L, positions, orders, margin) from the books, now."""
         ctx = self.ctx
-        pnl = self.day_pnl()
+        pnl = self.books.day_pnl()
         ctx.set("account.capital", float(self.capital))
         ctx.set("account.day_pnl", float(pnl))
         ctx.set("account.day_pnl_pct", float(pnl / self.capital * 100) if self.capital else 0.0)
         ctx.set("positions.open", self.ledger.open_count)
         ctx.set("orders.pending", self.orders.pending)
-        ctx.set("account.consecutive_losses", self._consecutive_losses)
+        ctx.set("account.consecutive_losses", self.books.consecutive_losses)
         ctx.set("account.reject_rate_15m_pct", self.orders.reject_rate_pct(self.now_ns))
         held = sum(
             (t.bought_value * t.qty / t.bought_qty for t in self.ledger.open_trades() if t.qty),
@@ -917,105 +825,8 @@ class Engine:
             names |= runner.watched_names
         return names
 
-    # -- broker events --------------------------------------------------------------------------------
     def _broker_sink(self, event: BrokerEvent) -> None:
-        self._queue.append((self._on_broker, event))
-
-    def _on_broker(self, event: BrokerEvent) -> None:
-        order = self.orders.on_event(event)
-        if order is None:
-            return
-        intent = order.intent
-        trader = self._by_trader.get((intent.rule, intent.underlying))
-        if trader is None or trader.trade is None:
-            log.error("order {} has no trade to book it to", intent.key)
-            return
-        trade = trader.trade
-        if isinstance(event, OrderFilled):
-            u = self.underlyings[intent.underlying]
-            self.ledger.fill(trade, intent.side, event.qty, event.price, event.ts_event, u.spot)
-        if order.done and order.fills:
-            self._charge(trade, order)
-        if intent.purpose is OrderPurpose.ENTRY:
-            self._entry_event(trader, trade, order, event)
-        else:
-            self._exit_event(trader, trade, order, event)
-        trader.filled()
-        self.position_changed(trader)
-
-    def _charge(self, trade: Trade, order: WorkingOrder) -> None:
-        side = order.intent.side.value
-        breakdown = self.charges.for_order(self.today, side, order.fills)
-        self.ledger.charge(trade, breakdown.total)
-        self.journal.write({"kind": "charges", "ts": self.now_ns, "key": order.intent.key,
-                            "trade_id": trade.trade_id, **breakdown.to_dict()})  # fmt: skip
-
-    def _entry_event(self, trader: Trader, trade: Trade, order: WorkingOrder, event: Any) -> None:
-        machine = trader.machine
-        if isinstance(event, OrderFilled):
-            if order.status == "filled":
-                if machine.state == "entry_pending":
-                    self.send(machine, "entry_filled")
-                elif machine.state in ("flat", "closed", "cooldown", "done_for_day"):
-                    self.send(machine, "entry_filled")  # a late fill: the machine adopts it
-        elif isinstance(event, (OrderCancelled, OrderRejected)):
-            trigger = "entry_cancelled" if isinstance(event, OrderCancelled) else "entry_rejected"
-            if trade.bought_qty == 0:
-                if machine.state in ("entry_pending", "exit_pending"):
-                    self.send(machine, trigger)
-                self._drop(trader, trade)
-            elif machine.state == "entry_pending":
-                self.send(machine, "entry_filled")  # what filled is the position
-
-    def _exit_event(self, trader: Trader, trade: Trade, order: WorkingOrder, event: Any) -> None:
-        machine = trader.machine
-        if isinstance(event, OrderFilled):
-            if trade.qty == 0 and order.done:
-                stop = _is_stop(trader, trade.exit_reason)
-                if machine.state in ("open", "partial", "exit_pending"):
-                    self.send(machine, "exit_filled", stop_out=stop)
-                self._close_trade(trader, trade)
-            elif trade.qty and machine.state == "open":
-                self.send(machine, "exit_partial_filled")
-        elif isinstance(event, (OrderCancelled, OrderRejected)):
-            if trade.qty == 0:
-                self._close_trade(trader, trade)
-            elif isinstance(event, OrderRejected) and machine.state == "exit_pending":
-                self.send(machine, "exit_rejected")
-
-    def _close_trade(self, trader: Trader, trade: Trade) -> None:
-        self.ledger.finish(trade)
-        net = trade.net_pnl
-        self._day_realised += net
-        self._consecutive_losses = self._consecutive_losses + 1 if net < 0 else 0
-        self.journal.write(
-            {
-                "kind": "trade_closed",
-                "ts": self.now_ns,
-                "trade_id": trade.trade_id,
-                "rule": trade.rule,
-                "underlying": trade.underlying,
-                "symbol": trade.instrument.symbol,
-                "entry_price": trade.entry_price,
-                "exit_price": trade.exit_price,
-                "qty": trade.bought_qty,
-                "exit_reason": trade.exit_reason,
-                "gross_pnl": trade.gross_pnl(),
-                "charges": trade.charges,
-                "net_pnl": net,
-            },
-            sync=self.config.durable,
-        )
-        trader.trade = None
-        trader.set_flat()
-
-    def _drop(self, trader: Trader, trade: Trade) -> None:
-        """An entry that never filled: there was no trade."""
-        self.ledger.finish(trade)
-        if trade in self.ledger.trades and trade.bought_qty == 0:
-            self.ledger.trades.remove(trade)
-        trader.trade = None
-        trader.set_flat()
+        self._queue.append((self.books.on_broker, event))
 
     # -- the end -----------------------------------------------------------------------------------
     def finish(self, end_ns: int | None = None) -> None:
@@ -1032,32 +843,9 @@ class Engine:
         for trader in self.traders:
             trade = trader.trade
             if trade is not None and trade.open:
-                self._force_close(trader, trade)
+                self.books.force_close(trader, trade)
         self.finished = True
         self.journal.write({"kind": "end", "ts": self.now_ns, "trades": len(self.ledger.trades)})
-
-    def _force_close(self, trader: Trader, trade: Trade) -> None:
-        """The data ended with a position open: book it at the last premium, flagged."""
-        inst = trade.instrument
-        premium = self.premium(trade.underlying, inst.expiry, inst.strike, inst.kind)
-        price = premium if premium is not None else trade.entry_price or Decimal(0)
-        qty = trade.qty
-        trade.exit_decision_ts = self.now_ns
-        trade.exit_reason = "end_of_data"
-        self.ledger.fill(
-            trade, OrderSide.SELL, qty, price, self.now_ns, self.spot(trade.underlying)
-        )
-        breakdown = self.charges.for_order(self.today, "sell", [(price, qty)])
-        self.ledger.charge(trade, breakdown.total)
-        self.journal.write({"kind": "forced_close", "ts": self.now_ns, "trade_id": trade.trade_id,
-                            "price": price, "qty": qty,
-                            "why": "the data ended with the position open; booked at the "
-                                   "last premium, not filled"})  # fmt: skip
-        self._close_trade(trader, trade)
-
-
-def _is_stop(trader: Trader, reason: str) -> bool:
-    return any(e.name == reason and e.stop_out for e in trader.spec.exits)
 
 
 def _machine_record(event: TransitionTaken) -> dict[str, Any]:
