@@ -110,7 +110,9 @@ def load_inputs(
         raise UserInputError(
             f"--data {data}: daily bars cannot drive a backtest; give intraday bars"
         )
-    finer = [tf for tf in _declared(rules) if tf.nanos < series.timeframe.nanos]
+    finer = sorted(
+        (tf for tf in _declared(rules) if tf.nanos < series.timeframe.nanos), key=lambda t: t.nanos
+    )
     if finer:
         names = ", ".join(tf.context_name for tf in finer)
         raise UserInputError(
