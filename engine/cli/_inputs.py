@@ -73,14 +73,37 @@ def load_inputs(
     end: str | None = None,
     capital: str | None = None,
 ) -> Inputs:
-    from engine.data.csv_import import read_bars
-    from engine.data.series import load_validated_series
-    from engine.machines import load_machine_file
     from engine.spec.rules import load_rule_file
 
     rules_file = _existing(rules_path, "RULES")
     assert rules_file is not None
     rules = load_rule_file(rules_file, rules_path)
+    specs = _machines(machines)
+    first, last = _date(start, "--from"), _date(end, "--to")
+    if first and last and first > last:
+        raise UserInputError(f"--from {first} is after --to {last}")
+    series = _series(rules, rules_path, data)
+    bars = [b for b in series.bars if _inside(b.trading_date, first, last)]
+    if not bars:
+        raise DataError("no bars between --from and --to", file=data)
+    out = Inputs(rules, specs, series, bars, notes=[series.choice.note])
+    out.files = {"rules": str(rules_path), "data": str(data)}
+    if capital is not None:
+        out.capital = _capital(capital)
+    first_day, last_day = bars[0].trading_date, bars[-1].trading_date
+    if daily is not None:
+        _daily(out, daily, first_day, last_day)
+    if vix is not None:
+        _vix(out, vix, first_day, last_day)
+    if options is not None:
+        out.options_path = _existing(options, "--options")
+        out.files["options"] = str(options)
+    return out
+
+
+def _machines(machines: str | None) -> dict[str, Any]:
+    from engine.machines import load_machine_file
+
     folder = Path(machines) if machines else SHIPPED_MACHINES
     if not folder.is_dir():
         raise UserInputError(f"--machines {folder}: no such folder")
@@ -90,70 +113,72 @@ def load_inputs(
         if not path.is_file():
             raise UserInputError(f"{folder} has no {name}.yaml; the engine needs all four machines")
         specs[name] = load_machine_file(path)
+    return specs
+
+
+def _series(rules: Any, rules_path: str, data: str) -> Any:
+    """The underlying's validated series, checked against what the rules read."""
+    from engine.data.series import load_validated_series
+
     data_file = _existing(data, "--data")
     assert data_file is not None
-    first, last = _date(start, "--from"), _date(end, "--to")
-    if first and last and first > last:
-        raise UserInputError(f"--from {first} is after --to {last}")
     found = load_validated_series(data_file)
     if not found:
         raise DataError("no bars in the file", file=str(data_file))
     underlying = rules.underlyings[0]
     series = next((s for s in found if s.symbol == underlying), None)
     if series is None:
-        if len(found) == 1:
-            series = found[0]
-        else:
+        if len(found) != 1:
             names = ", ".join(s.symbol for s in found)
             raise DataError(f"the file holds {names}, not {underlying}", file=str(data_file))
-    if series.timeframe is Timeframe.D1:
+        series = found[0]
+    tf = series.timeframe
+    if tf is Timeframe.D1:
         raise UserInputError(
             f"--data {data}: daily bars cannot drive a backtest; give intraday bars"
         )
-    finer = sorted(
-        (tf for tf in _declared(rules) if tf.nanos < series.timeframe.nanos), key=lambda t: t.nanos
-    )
+    finer = sorted((t for t in _declared(rules) if t.nanos < tf.nanos), key=lambda t: t.nanos)
     if finer:
-        names = ", ".join(tf.context_name for tf in finer)
+        names = ", ".join(t.context_name for t in finer)
         raise UserInputError(
             f"{rules_path} reads {names} bars, but the finest bars in {data} are "
-            f"{series.timeframe.value}; use a rule written for {series.timeframe.value} data"
+            f"{tf.value}; use a rule written for {tf.value} data"
         )
-    bars = [b for b in series.bars if _inside(b.trading_date, first, last)]
-    if not bars:
-        raise DataError("no bars between --from and --to", file=str(data_file))
-    out = Inputs(rules, specs, series, bars, notes=[series.choice.note])
-    out.files = {"rules": str(rules_path), "data": str(data)}
-    if capital is not None:
-        try:
-            out.capital = Decimal(capital)
-        except ArithmeticError:
-            raise UserInputError(f"--capital '{capital}' is not a number") from None
-        if not out.capital.is_finite() or out.capital <= 0:
-            raise UserInputError(f"--capital must be a positive number of rupees, not {capital}")
-    first_day, last_day = bars[0].trading_date, bars[-1].trading_date
-    if daily is not None:
-        daily_file = _existing(daily, "--daily")
-        rows = read_bars(daily_file).all_bars
-        out.daily_warmup = [b for b in rows if b.trading_date < first_day]
-        out.daily = [b for b in rows if first_day <= b.trading_date <= last_day]
-        out.files["daily"] = str(daily)
-    if vix is not None:
-        vix_file = _existing(vix, "--vix")
-        read = read_bars(vix_file)
-        if read.timeframe is Timeframe.D1:
-            rows = read.all_bars
-            out.vix_warmup = [b for b in rows if b.trading_date < first_day][-1:]
-            out.vix_daily = [b for b in rows if first_day <= b.trading_date <= last_day]
-        else:
-            out.vix_intraday = [
-                b for b in read.all_bars if _inside(b.trading_date, first_day, last_day)
-            ]
-        out.files["vix"] = str(vix)
-    if options is not None:
-        out.options_path = _existing(options, "--options")
-        out.files["options"] = str(options)
-    return out
+    return series
+
+
+def _capital(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise UserInputError(f"--capital '{text}' is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise UserInputError(f"--capital must be a positive number of rupees, not {text}")
+    return value
+
+
+def _daily(out: Inputs, daily: str, first_day: date, last_day: date) -> None:
+    from engine.data.csv_import import read_bars
+
+    rows = read_bars(_existing(daily, "--daily")).all_bars  # type: ignore[arg-type]
+    out.daily_warmup = [b for b in rows if b.trading_date < first_day]
+    out.daily = [b for b in rows if first_day <= b.trading_date <= last_day]
+    out.files["daily"] = str(daily)
+
+
+def _vix(out: Inputs, vix: str, first_day: date, last_day: date) -> None:
+    from engine.data.csv_import import read_bars
+
+    read = read_bars(_existing(vix, "--vix"))  # type: ignore[arg-type]
+    if read.timeframe is Timeframe.D1:
+        rows = read.all_bars
+        out.vix_warmup = [b for b in rows if b.trading_date < first_day][-1:]
+        out.vix_daily = [b for b in rows if first_day <= b.trading_date <= last_day]
+    else:
+        out.vix_intraday = [
+            b for b in read.all_bars if _inside(b.trading_date, first_day, last_day)
+        ]
+    out.files["vix"] = str(vix)
 
 
 def _inside(d: date, first: date | None, last: date | None) -> bool:
