@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
+EXAMPLES = Path(__file__).resolve().parents[1] / "sample_data"  # examples/data, in the wheel too
 SAMPLE = {
     "data": "nifty_1m_2024-01-08_19.csv",
     "daily": "nifty_daily_2023-01_2024-03.csv",
@@ -34,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--daily", help="official daily bars for the replay")
     parser.add_argument("--vix", help="India VIX for the replay")
     parser.add_argument(
-        "--speed", type=float, default=2000.0,
-        help="market time per wall-clock time (default 2000; 0: as fast as possible)",
+        "--speed", type=float, default=6000.0,
+        help="market time per wall-clock time (default 6000: a session in 4 s; 0: no waiting)",
     )  # fmt: skip
     parser.add_argument("--out", metavar="DIR", help="run folder (default: runs/<new>)")
     parser.add_argument("--machines", metavar="DIR", help="machine files (default: shipped)")
