@@ -119,8 +119,10 @@ class Context:
                     self.touched = True
         else:
             facts[name] = value
-        for values in self._readers.get(name, ()):
-            values[name] = value
+        readers = self._readers.get(name)
+        if readers is not None:
+            for values in readers:
+                values[name] = value
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.facts.get(name, default)

@@ -273,7 +273,10 @@ class MachineRunner:
         if ns < self._now_ns:
             raise ValueError(f"{self.name}: time went backwards ({ns} < {self._now_ns})")
         self._begin(ns)
-        self._mark_due()
+        if self._timed[self._state]:
+            self._mark_due()
+        if not self._dirty:
+            return []
         out: list[TransitionTaken] = []
         for _ in range(MAX_CASCADE if cascade else 1):
             if not self._dirty:
