@@ -134,9 +134,7 @@ class SmartApiHttp:
         path = route.path + suffix
         started = time.perf_counter()
         try:
-            reply = await self._client.request(
-                route.method, path, content=content, headers=headers
-            )
+            reply = await self._client.request(route.method, path, content=content, headers=headers)
         except httpx.TimeoutException as e:
             raise BrokerUnavailableError(
                 f"{route.name}: no reply within {self.config.timeout_s} s",

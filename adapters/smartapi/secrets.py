@@ -84,8 +84,7 @@ class Credentials:
 
     def __repr__(self) -> str:
         return (
-            f"Credentials(client_code={self.client_code!r}, pin=***, totp_secret=***, "
-            "api_key=***)"
+            f"Credentials(client_code={self.client_code!r}, pin=***, totp_secret=***, api_key=***)"
         )
 
     __str__ = __repr__
