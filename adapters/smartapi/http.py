@@ -113,7 +113,7 @@ class SmartApiHttp:
                 delay = backoff_delay(
                     attempt, self.config.backoff_base_s, self.config.backoff_max_s, self._rng
                 )
-                log.warning("{}: {}; retry {} in {:.2f} s", route.name, e, attempt + 1, delay)
+                log.warning("{}; retry {} in {:.2f} s", e, attempt + 1, delay)
                 attempt += 1
                 await anyio.sleep(delay)
 

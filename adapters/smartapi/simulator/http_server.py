@@ -81,6 +81,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "SmartAPI-simulator"
+    disable_nagle_algorithm = True  # header and body go out at once, no 40 ms ACK wait
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
