@@ -159,48 +159,45 @@ class InstrumentMaster:
         return None
 
     def cross_check(self, calendar: Any, on: date) -> list[FactMismatch]:
-        """Compare option lot size, tick size and strike step with the calendar's facts.
+        """Compare every option's lot size and tick size, and each expiry's strikes, with
+        the calendar's facts (``engine.data.calendar.Calendar``) for trade date ``on``.
 
-        ``calendar`` is an ``engine.data.calendar.Calendar``; facts it does not know are
-        skipped. Every mismatch is logged as a warning and returned.
+        Facts the calendar does not know are skipped. Each distinct disagreement is logged
+        as a warning and returned once.
         """
-        out: list[FactMismatch] = []
-        seen: set[tuple[str, date]] = set()
-        for (u, expiry, _strike, _right), inst in self._options.items():
-            if u not in calendar.underlyings or (u, expiry) in seen:
+        found: dict[tuple[str, date | None, str, str], FactMismatch] = {}
+        expected: dict[tuple[str, str, date], Decimal | None] = {}
+
+        def fact(name: str, u: str, d: date, read: Any) -> Decimal | None:
+            key = (name, u, d)
+            if key not in expected:
+                try:
+                    expected[key] = Decimal(str(read(u, d)))
+                except CalendarError:
+                    expected[key] = None
+            return expected[key]
+
+        for (u, expiry, strike, _right), inst in self._options.items():
+            if u not in calendar.underlyings:
                 continue
-            seen.add((u, expiry))
-            out += self._check_contract(calendar, u, expiry, inst, on)
-        for m in out:
+            checks = (
+                ("lot_size", Decimal(inst.lot_size), fact("lot", u, expiry, calendar.lot_size)),
+                ("tick_size", inst.tick_size, fact("tick", u, on, calendar.tick_size)),
+            )
+            for name, value, wanted in checks:
+                if wanted is not None and value != wanted:
+                    m = FactMismatch(u, expiry, name, f"{value:f}", f"{wanted:f}")
+                    found.setdefault((u, expiry, name, m.master), m)
+            step = fact("step", u, on, calendar.strike_interval)
+            if step is not None and strike % step:
+                m = FactMismatch(u, expiry, "strike_interval", f"{strike:f}", f"{step:f}")
+                found.setdefault((u, expiry, "strike_interval", ""), m)
+        for m in found.values():
             log.warning(
                 "instrument master and calendar disagree: {} {} {}: master {}, calendar {}",
                 m.underlying, m.expiry, m.field, m.master, m.calendar,
             )  # fmt: skip
-        return out
-
-    def _check_contract(
-        self, calendar: Any, u: str, expiry: date, inst: Instrument, on: date
-    ) -> list[FactMismatch]:
-        out = []
-        checks = (
-            ("lot_size", lambda: calendar.lot_size(u, expiry), inst.lot_size),
-            ("tick_size", lambda: calendar.tick_size(u, on), inst.tick_size),
-        )
-        for name, fact, value in checks:
-            try:
-                expected = fact()
-            except CalendarError:
-                continue
-            if Decimal(str(expected)) != Decimal(str(value)):
-                out.append(FactMismatch(u, expiry, name, str(value), str(expected)))
-        try:
-            step = Decimal(calendar.strike_interval(u, on))
-        except CalendarError:
-            return out
-        odd = [s for s in self.strikes(u, expiry) if s % step]
-        if odd:
-            out.append(FactMismatch(u, expiry, "strike_interval", f"{odd[0]}", f"{step}"))
-        return out
+        return list(found.values())
 
 
 def default_cache_dir() -> Path:
