@@ -28,7 +28,7 @@ import anyio
 import pyotp
 
 from adapters.smartapi.http import SmartApiHttp
-from adapters.smartapi.redact import adapter_logger, register_secret
+from adapters.smartapi.redact import adapter_logger, redact, register_secret
 from adapters.smartapi.secrets import Credentials, Secret
 from engine.errors import BrokerError, SessionExpiredError, UserInputError
 from engine.timeutil import IST
@@ -59,10 +59,11 @@ def current_totp(secret: Secret, at: datetime | None = None) -> Secret:
     try:
         totp = pyotp.TOTP(secret.reveal())
         code = totp.at(at) if at is not None else totp.now()
-    except (binascii.Error, ValueError, TypeError):
+    except (binascii.Error, ValueError, TypeError) as e:
+        why = "not base32" if isinstance(e, binascii.Error) else redact(str(e))[:80]
         raise UserInputError(
-            "the stored TOTP secret is not a base32 key; store the key shown when TOTP was "
-            "enabled on the account (engine login)"
+            f"the stored TOTP secret is not a usable key ({why}); store the base32 key shown "
+            "when TOTP was enabled on the account (engine login)"
         ) from None
     return Secret(code)
 
@@ -256,8 +257,10 @@ class SmartApiSession:
             due = self.tokens.expires_at - self.policy.refresh_margin
             if now >= due:
                 reason = await self._renew()
+                took = self._clock() - now
                 left = self.tokens.expires_at - self._clock() if self.tokens else timedelta(0)
-                if left <= self.policy.alarm_margin:
+                # another attempt may take as long as this one did: alarm while there is time
+                if left <= self.policy.alarm_margin + (took if reason else timedelta(0)):
                     await self._alarm(reason or "a renewed session would not outlast the margin")
                     return
                 if reason is not None or left <= self.policy.refresh_margin:
