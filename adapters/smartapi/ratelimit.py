@@ -2,7 +2,7 @@
 
 SmartAPI counts requests per client code (contract §11), and SEBI's retail algo framework
 allows at most 10 orders a second; orders (place + modify + cancel combined) are kept at
-or under 9 a second, 500 a minute and 1000 an hour however many strategies share the
+or under 9 in any 1.25 seconds, 500 a minute and 1000 an hour however many strategies share the
 client. Data calls keep their own per-route budgets and wait while an order is waiting,
 so orders always go first.
 
@@ -22,7 +22,10 @@ import anyio
 
 __all__ = ["ClientLimiter", "SlidingWindow", "limiter_for"]
 
-ORDER_WINDOWS = ((9, 1.0), (500, 60.0), (1000, 3600.0))
+#: A quarter second of margin on the order window: network jitter between this process and
+#: the gateway can then not pack more than nine orders into any second the broker counts.
+ORDER_MARGIN_S = 0.25
+ORDER_WINDOWS = ((9, 1.0 + ORDER_MARGIN_S), (500, 60.0), (1000, 3600.0))
 _PRIORITY_POLL_S = 0.002
 
 
@@ -54,7 +57,7 @@ class ClientLimiter:
         *,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        windows = ((orders_per_s, 1.0), *ORDER_WINDOWS[1:])
+        windows = ((orders_per_s, ORDER_WINDOWS[0][1]), *ORDER_WINDOWS[1:])
         self._orders = [SlidingWindow(n, p) for n, p in windows]
         self._routes: dict[str, SlidingWindow] = {}
         self._last = {"order": 0.0}

@@ -99,6 +99,7 @@ class SimRecord:
     method: str
     path: str
     headers: dict[str, str] = field(repr=False)
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class Simulator:
@@ -160,7 +161,12 @@ class Simulator:
     # -- life ------------------------------------------------------------------------
 
     def start(self) -> Simulator:
-        http = threading.Thread(target=self._http.serve_forever, name="sim-http", daemon=True)
+        http = threading.Thread(
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="sim-http",
+            daemon=True,
+        )
         ws = threading.Thread(target=self._run_loop, name="sim-ws", daemon=True)
         self._threads = [http, ws]
         http.start()
@@ -320,7 +326,7 @@ class Simulator:
 
     def record(self, method: str, path: str, headers: dict[str, str]) -> None:
         with self.lock:
-            self.requests.append(SimRecord(method, path, headers))
+            self.requests.append(SimRecord(method, path, headers, time.monotonic()))
 
     def api(self, route: str, body: dict[str, Any], suffix: str, jwt: str,
             fault: Fault | None) -> dict[str, Any]:  # fmt: skip

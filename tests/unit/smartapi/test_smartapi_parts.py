@@ -42,7 +42,7 @@ def test_client_limiter_when_twenty_orders_then_never_more_than_nine_per_second(
     times = sorted(grants)
     for i, t in enumerate(times):
         assert sum(1 for u in times[i:] if u < t + 1.0) <= 9
-    assert times[8] == 0.0 and times[9] == pytest.approx(1.0) and times[18] == pytest.approx(2.0)
+    assert times[8] == 0.0 and times[9] == pytest.approx(1.25) and times[18] == pytest.approx(2.5)
 
 
 def test_client_limiter_when_order_waiting_then_data_call_waits_behind_it() -> None:
