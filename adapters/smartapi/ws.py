@@ -115,6 +115,16 @@ def subscribe_message(action: int, mode: int, tokens: Iterable[tuple[int, str]])
     )
 
 
+async def _close_quietly(ws: ClientConnection) -> None:
+    """Close even when the feed is being cancelled, so no socket is left open."""
+    with anyio.move_on_after(1.0, shield=True):
+        try:
+            await ws.close()
+        except Exception:  # the connection is already broken: drop it
+            pass
+    ws.transport.abort()
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -221,8 +231,9 @@ class SmartApiFeed:
     async def _connection(self, attempt: int) -> tuple[bool, str]:
         """One connection's life; returns (ticks were delivered, why it ended)."""
         before = self.stats.packets
+        ws: ClientConnection | None = None
         try:
-            async with connect(
+            ws = await connect(
                 self.config.ws_url,
                 additional_headers=self._headers(),
                 ping_interval=None,
@@ -231,14 +242,14 @@ class SmartApiFeed:
                 max_size=2**20,
                 compression=None,
                 proxy=None,
-            ) as ws:
-                self._ws = ws
-                self.stats.connects += 1
-                await self._resubscribe(ws)
-                count = sum(len(p) for p in self.subscriptions.values())
-                self._emit(FeedConnected(self._clock(), attempt, count))
-                log.info("feed connected; {} subscriptions sent", count)
-                reason = await self._stream(ws)
+            )
+            self._ws = ws
+            self.stats.connects += 1
+            await self._resubscribe(ws)
+            count = sum(len(p) for p in self.subscriptions.values())
+            self._emit(FeedConnected(self._clock(), attempt, count))
+            log.info("feed connected; {} subscriptions sent", count)
+            reason = await self._stream(ws)
         except InvalidStatus as e:
             message = e.response.headers.get("x-error-message", "")
             reason = f"handshake refused: HTTP {e.response.status_code} {message}".strip()
@@ -246,6 +257,8 @@ class SmartApiFeed:
             reason = f"{type(e).__name__}: {e}"[:200]
         finally:
             self._ws = None
+            if ws is not None:
+                await _close_quietly(ws)
         return self.stats.packets > before, reason
 
     async def _stream(self, ws: ClientConnection) -> str:

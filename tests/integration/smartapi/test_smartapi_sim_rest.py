@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -231,7 +231,7 @@ async def test_instrument_master_when_loaded_then_cached_and_agrees_with_calenda
     now = datetime.now(IST)
     master = await cache.load(config.instruments_url, now)
     assert cache.is_fresh(now) and master.vix_token() == "99926017"
-    day = datetime(2024, 3, 1).date()
+    day = date(2024, 3, 1)
     assert master.cross_check(Calendar.default(), day) == []
     expiry = master.expiries("NIFTY")[0]
     assert master.lot_size("NIFTY", expiry) == Calendar.default().lot_size("NIFTY", expiry)

@@ -43,8 +43,8 @@ async def test_login_when_credentials_right_then_tokens_profile_and_contract_hea
 async def test_login_when_totp_secret_wrong_then_login_refused(sim, config, creds, make_http):
     from adapters.smartapi.secrets import Credentials
 
-    wrong = Credentials.of(creds.client_code, creds.pin.reveal(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
-                           creds.api_key.reveal())  # fmt: skip
+    other_key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    wrong = Credentials.of(creds.client_code, creds.pin.reveal(), other_key, creds.api_key.reveal())
     async with make_http(config) as http:
         with pytest.raises(LoginRefusedError) as info:
             await SmartApiSession(http, wrong).login()
