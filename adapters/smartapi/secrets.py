@@ -151,12 +151,19 @@ def store_credentials(credentials: Credentials) -> str:
         "api_key": credentials.api_key.reveal(),
     }
     backend = keyring.get_keyring()
+    problem = ""
     try:
         for field, value in values.items():
             keyring.set_password(KEYRING_SERVICE, ENV_VARS[field], value)
+            # some backends (the null one) accept silently and keep nothing: read it back
+            if keyring.get_password(KEYRING_SERVICE, ENV_VARS[field]) != value:
+                problem = "it did not keep the values"
+                break
     except KeyringError as e:
+        problem = type(e).__name__
+    if problem:
         raise UserInputError(
-            f"no usable OS keyring ({type(backend).__name__}: {type(e).__name__}); set the "
+            f"no usable OS keyring ({type(backend).__name__}: {problem}); set the "
             f"environment variables {', '.join(ENV_VARS.values())} instead"
-        ) from None
+        )
     return type(backend).__name__
