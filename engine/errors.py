@@ -12,8 +12,13 @@ EngineError                    base of everything the engine raises on purpose
  +-- SafetyError              a safety property was violated at run time: stop trading
  |    +-- InvariantViolated    a state invariant failed after a transition
  |    +-- InvalidTransition    a trigger sent to a state that does not accept it
- +-- BrokerError               the broker said no or could not be reached
+ +-- BrokerError               the broker said no or could not be reached (never retried)
       +-- TemporaryBrokerError back off and retry
+      |    +-- RateLimitedError      refused for going too fast (429, plain-text 403): slow down
+      |    +-- BrokerUnavailableError 5xx, timeout, dropped connection, empty or unreadable reply
+      +-- SessionExpiredError  the session token is no longer accepted: log in again
+      +-- LoginRefusedError    client code, PIN, TOTP or API key refused: fix the credentials
+      +-- OrderStateUnknownError an order's fate could not be established: reconcile first
 ```
 
 Each class says when it is raised. Messages use full words and say "was", not "got".
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BrokerError",
+    "BrokerUnavailableError",
     "CalendarError",
     "DataError",
     "EngineError",
@@ -36,7 +42,11 @@ __all__ = [
     "FileAccessError",
     "InvalidTransition",
     "InvariantViolated",
+    "LoginRefusedError",
+    "OrderStateUnknownError",
+    "RateLimitedError",
     "SafetyError",
+    "SessionExpiredError",
     "SpecError",
     "TemporaryBrokerError",
     "UnsafePathError",
@@ -131,8 +141,59 @@ class InvalidTransition(SafetyError):
 
 
 class BrokerError(EngineError):
-    """The broker rejected a request or answered with an error."""
+    """The broker rejected a request or answered with an error.
+
+    ``code`` is the broker's error code when it sent one (``AB1013``), ``route`` the call
+    that failed and ``status`` the HTTP status. Messages never carry a credential or token.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        route: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.code = code
+        self.route = route
+        self.status = status
+        super().__init__(message)
 
 
 class TemporaryBrokerError(BrokerError):
     """The broker could not be reached or asked us to slow down: back off and retry."""
+
+
+class RateLimitedError(TemporaryBrokerError):
+    """Refused for exceeding a rate limit (HTTP 429, or SmartAPI's plain-text HTTP 403).
+
+    The request was turned away before it was processed, so resending it is safe.
+    """
+
+
+class BrokerUnavailableError(TemporaryBrokerError):
+    """A server error, a timeout, a dropped connection or an empty or unreadable reply.
+
+    ``maybe_processed`` is True when the request may have reached the broker: an order
+    sent this way must be looked up before it is sent again.
+    """
+
+    def __init__(self, message: str, *, maybe_processed: bool = True, **where: object) -> None:
+        self.maybe_processed = maybe_processed
+        super().__init__(message, **where)  # type: ignore[arg-type]
+
+
+class SessionExpiredError(BrokerError):
+    """The broker no longer accepts the session's token (SmartAPI AG8001): log in again."""
+
+
+class LoginRefusedError(BrokerError):
+    """The broker refused the client code, PIN, TOTP or API key: fix the stored credentials."""
+
+
+class OrderStateUnknownError(BrokerError):
+    """An order's reply was lost and looking it up by its tag did not settle whether it exists.
+
+    Nothing is sent again; the order manager must reconcile with the broker first.
+    """

@@ -28,6 +28,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("engine.cli.backtest", "replay history through the engine and report the result"),
     "kill-switch": ("engine.cli.killswitch", "stop all trading now: cancel orders, flatten, halt"),
     "resume": ("engine.cli.resume", "resume after a kill-switch halt, with a reason"),
+    "login": ("engine.cli.login", "store SmartAPI credentials in the OS keyring"),
+    "simulate-broker": (
+        "engine.cli.simulate_broker",
+        "run a loopback SmartAPI to rehearse offline",
+    ),
+    "test": ("engine.cli.test_broker", "check the broker link: test connection | test websocket"),
 }
 
 
