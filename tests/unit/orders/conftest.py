@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from orders_testkit import DECISION_NS
 
 from engine.data.calendar import Calendar
 from engine.data.instruments import CalendarInstruments
-from orders_testkit import DECISION_NS
-
 from engine.model.trading import Instrument, OptionKind, OrderIntent, OrderPurpose, OrderSide
 from engine.orders.intents import make_intent
 

@@ -84,7 +84,9 @@ def journal() -> Journal:
     return Journal(None)
 
 
-def manager_with(broker: Any, journal: Journal, clock: SimClock, durable: bool = False) -> OrderManager:
+def manager_with(
+    broker: Any, journal: Journal, clock: SimClock, durable: bool = False
+) -> OrderManager:
     return OrderManager(broker, journal, now=clock.now_ns, durable=durable)
 
 

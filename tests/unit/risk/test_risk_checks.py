@@ -213,7 +213,9 @@ def test_price_band_when_limit_too_far_from_last_then_refused(
     intent: OrderIntent, price: str, last: str, passed: bool, off: float
 ) -> None:
     checked = replace(intent, limit_price=D(price))
-    r = [x for x in run_checks(checked, replace(STATE, last_price=D(last))) if x.code == "PRICE_BAND"]
+    r = [
+        x for x in run_checks(checked, replace(STATE, last_price=D(last))) if x.code == "PRICE_BAND"
+    ]
     assert r[0].passed is passed
     assert r[0].values == {"price": price, "last": last, "off_pct": off, "band_pct": 1.0}
 
@@ -224,7 +226,9 @@ def test_price_band_when_limit_too_far_from_last_then_refused(
 def test_premium_cap_when_outlay_above_cap_then_refused(
     intent: OrderIntent, cap: str | None, passed: bool
 ) -> None:
-    r = result(intent, "MAX_PREMIUM_PER_ORDER", max_premium_per_order=None if cap is None else D(cap))
+    r = result(
+        intent, "MAX_PREMIUM_PER_ORDER", max_premium_per_order=None if cap is None else D(cap)
+    )
     assert r.passed is passed
     assert r.values == {"outlay": "15075.00", "limit": cap}  # 100 * 150.75
 
