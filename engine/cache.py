@@ -12,7 +12,8 @@ The folder is ``$ENGINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/nse-rule-engine``, e
 ``~/.cache/nse-rule-engine``; ``ENGINE_CACHE_DIR=off`` turns the cache off. A cache entry
 that cannot be read is ignored (and rewritten), never trusted: the cache can only save
 time, never change an answer. Entries are written to a temporary file in the folder and
-renamed into place, so a reader never sees half an entry.
+renamed into place, so a reader never sees half an entry; each starts with the SHA-256 of
+its contents, so an entry damaged on disk (cut short, a flipped bit) is ignored too.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ log = logger.bind(category="cache")
 
 ENV_VAR = "ENGINE_CACHE_DIR"
 _APP = "nse-rule-engine"
+_DIGEST_SIZE = 32  # the SHA-256 of an entry's contents, stored in front of them
 
 
 def cache_dir() -> Path | None:
@@ -78,9 +80,13 @@ def read_entry(kind: str, key: str) -> bytes | None:
     if path is None:
         return None
     try:
-        return path.read_bytes()
+        raw = path.read_bytes()
     except OSError:
         return None
+    digest, data = raw[:_DIGEST_SIZE], raw[_DIGEST_SIZE:]
+    if len(digest) < _DIGEST_SIZE or hashlib.sha256(data).digest() != digest:
+        return None  # damaged: ignored, and rewritten by the caller
+    return data
 
 
 def write_entry(kind: str, key: str, data: bytes) -> None:
@@ -93,6 +99,7 @@ def write_entry(kind: str, key: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".bin")
         try:
             with os.fdopen(fd, "wb") as f:
+                f.write(hashlib.sha256(data).digest())
                 f.write(data)
             os.replace(tmp, path)
         except BaseException:
