@@ -350,3 +350,28 @@ def test_paper_broker_when_unbound_then_submits_silently(contract: Instrument) -
     broker.submit(intent(contract))
     broker.market(contract.symbol, T0 + MINUTE, D("150.00"))
     assert broker.positions() == {contract.symbol: 50}
+
+
+@given(
+    st.integers(1, 40).flatmap(
+        lambda lots: st.tuples(
+            st.just(lots), st.sampled_from([15, 25, 50, 75]), st.integers(1, 400)
+        )
+    ),
+    st.integers(-24, 0),
+)
+def test_fill_qty_when_filled_repeatedly_then_never_more_than_remains(
+    lots_lot_max: tuple[int, int, int], odd: int
+) -> None:
+    """Partial fills add up to the order exactly, even for a quantity that is not whole
+    lots (an exit of what a broker reported filled, say)."""
+    lots, lot, max_fill = lots_lot_max
+    qty = max(1, lots * lot + odd)
+    model = FillModel(max_fill_qty=max_fill)
+    remaining, fills = qty, 0
+    while remaining:
+        got = model.fill_qty(remaining, lot)
+        assert 0 < got <= remaining
+        remaining -= got
+        fills += 1
+        assert fills <= qty
