@@ -114,6 +114,17 @@ def test_write_when_nan_then_raises_and_nothing_written(tmp_path: Path) -> None:
     assert [r["kind"] for r in lines(path)] == ["journal"]
 
 
+def test_write_when_record_cannot_be_encoded_then_not_counted_nor_shown() -> None:
+    """A refused record is not in the journal, so nobody is told it was written."""
+    seen: list[Any] = []
+    journal = Journal(None, on_record=seen.append)
+    for bad in ({"kind": "x", "value": math.nan}, {"kind": "x", "value": 1j}):
+        with pytest.raises((ValueError, TypeError)):
+            journal.write(bad)
+    assert journal.count == 1 and len(seen) == 1
+    assert journal.records is not None and len(journal.records) == 1
+
+
 def test_encode_record_when_unknown_type_then_type_error_naming_it() -> None:
     with pytest.raises(TypeError, match="cannot put a complex in the journal"):
         encode_record({"v": 1j})
