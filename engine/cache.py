@@ -13,7 +13,8 @@ The folder is ``$ENGINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/nse-rule-engine``, e
 that cannot be read is ignored (and rewritten), never trusted: the cache can only save
 time, never change an answer. Entries are written through ``engine.safe_files`` (a
 temporary file renamed into place, never through a link), so a reader never sees half an
-entry.
+entry; each starts with the SHA-256 of its contents, so an entry damaged on disk (cut
+short, a flipped bit) is ignored too.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ log = logger.bind(category="cache")
 
 ENV_VAR = "ENGINE_CACHE_DIR"
 _APP = "nse-rule-engine"
+_DIGEST_SIZE = 32  # the SHA-256 of an entry's contents, stored in front of them
 
 
 def cache_dir() -> Path | None:
@@ -78,9 +80,13 @@ def read_entry(kind: str, key: str) -> bytes | None:
     if path is None:
         return None
     try:
-        return path.read_bytes()
+        raw = path.read_bytes()
     except OSError:
         return None
+    digest, data = raw[:_DIGEST_SIZE], raw[_DIGEST_SIZE:]
+    if len(digest) < _DIGEST_SIZE or hashlib.sha256(data).digest() != digest:
+        return None  # damaged: ignored, and rewritten by the caller
+    return data
 
 
 def write_entry(kind: str, key: str, data: bytes) -> None:
@@ -93,6 +99,6 @@ def write_entry(kind: str, key: str, data: bytes) -> None:
 
     try:
         with open_folder(path.parent, create=True) as folder:
-            folder.write_atomic(path.name, data, fsync=False)
+            folder.write_atomic(path.name, hashlib.sha256(data).digest() + data, fsync=False)
     except FileAccessError as e:
         log.debug("cache entry {} not written: {}", path, e)

@@ -55,7 +55,7 @@ class FillModel:
     def fill_qty(self, remaining: int, lot_size: int) -> int:
         if self.max_fill_qty is None or remaining <= self.max_fill_qty:
             return remaining
-        return max(lot_size, self.max_fill_qty // lot_size * lot_size)
+        return min(remaining, max(lot_size, self.max_fill_qty // lot_size * lot_size))
 
 
 def _on_tick(price: Decimal, tick: Decimal, rounding: str) -> Decimal:

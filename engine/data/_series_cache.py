@@ -64,6 +64,8 @@ def read_cached(raw: bytes, segment: str):  # type: ignore[no-untyped-def]
                 col = array(code)
                 width = col.itemsize * n
                 col.frombytes(blob[offset : offset + width])
+                if len(col) != n:
+                    return None  # cut short: never a series with fewer bars than the file
                 if sys.byteorder != "little":
                     col.byteswap()
                 offset += width

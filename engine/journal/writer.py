@@ -94,13 +94,14 @@ class Journal:
 
     def write(self, record: dict[str, Any], *, sync: bool = False) -> None:
         """Append one record; with ``sync`` it is on disk when this returns."""
+        line = encode_record(record)  # first: a record that cannot be written is not counted
         self.count += 1
         if self._on_record is not None:
             self._on_record(record)
         if self.records is not None:
-            self.records.append(json.loads(encode_record(record)))
+            self.records.append(json.loads(line))
             return
-        self._pending.append(encode_record(record))
+        self._pending.append(line)
         if sync or len(self._pending) >= self._limit:
             self._flush(sync)
 

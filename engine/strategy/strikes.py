@@ -38,10 +38,9 @@ class StrikeChoice:
 
 def atm_strike(ltp: float, step: int) -> int:
     """The at-the-money strike: the nearest multiple of ``step`` (halves round up)."""
-    return (
-        int((Decimal(repr(ltp)) / step + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
-        * step
-    )
+    # float() first: a numpy float is a float, but its repr is not a number Decimal reads
+    halves = Decimal(repr(float(ltp))) / step + Decimal("0.5")
+    return int(halves.to_integral_value(rounding="ROUND_FLOOR")) * step
 
 
 def choose_expiry(
