@@ -11,8 +11,11 @@ booleans. Anything else (``a > b`` between two names, arithmetic over names, cal
   it is true whatever the unknown names are, ``None`` when that cannot be decided here;
 - ``witness(dnf)`` gives values that make it true, for generated tests.
 
-The language's *missing* value is part of every domain: ``vix > 30`` is false for a
-missing VIX, ``not (vix > 30)`` is true for it; the analysis follows the same rule.
+The language's *missing* value follows three-valued logic: ``vix > 30`` and
+``not (vix > 30)`` are both missing, not true, for a missing VIX, so a guard holds only for
+values that are there. A literal is therefore satisfied only by a real value, and its
+negation is simply the opposite comparison (``not (vix > 30)`` holds exactly when
+``vix <= 30``); a missing value satisfies neither.
 """
 
 from __future__ import annotations
@@ -40,20 +43,25 @@ _INF = math.inf
 
 @dataclass(frozen=True, slots=True)
 class Lit:
-    """``name op value``, or its negation when ``neg`` (which a missing value satisfies)."""
+    """``name op value``, or the opposite comparison when ``neg``; either holds only for a
+    real value. With ``or_missing`` a missing value satisfies it too: ``negate`` (this
+    condition does not hold) needs that, since a missing comparison does not hold."""
 
     name: str
     op: str
     value: Any
     neg: bool = False
+    or_missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Opaque:
-    """A part of a guard the interval reasoning cannot see into."""
+    """A part of a guard the interval reasoning cannot see into: true (false when ``neg``),
+    or also missing when ``or_missing``."""
 
     text: str
     neg: bool = False
+    or_missing: bool = False
 
 
 Term = tuple[Lit | Opaque, ...]
@@ -105,7 +113,7 @@ class _Normalizer:
     def dnf(self, node: ast.expr, neg: bool = False) -> Dnf:  # noqa: C901 - one branch per kind
         ok, value = self.fold(node) if not isinstance(node, ast.Compare) else (False, None)
         if ok:
-            return _TRUE if bool(value) != neg else _FALSE
+            return _known(value, neg)
         if isinstance(node, ast.BoolOp):
             is_and = isinstance(node.op, ast.And) != neg
             out: Dnf = _TRUE if is_and else _FALSE
@@ -140,10 +148,9 @@ class _Normalizer:
     def _pair(self, left: ast.expr, op: str, right: ast.expr, neg: bool) -> Dnf:
         (lok, lv), (rok, rv) = self.fold(left), self.fold(right)
         if lok and rok:
-            result = bool(OPERATORS[_AST_OPS[op]](lv, rv))
-            return _TRUE if result != neg else _FALSE
+            return _known(OPERATORS[_AST_OPS[op]](lv, rv), neg)
         if (lok and type(lv) is Missing) or (rok and type(rv) is Missing):
-            return _FALSE if not neg else _TRUE  # a comparison with a missing value is false
+            return _FALSE  # a comparison with a missing value is missing, and so is its negation
         if isinstance(left, ast.Name) and rok:
             return [(Lit(left.id, op, rv, neg),)]
         if isinstance(right, ast.Name) and lok:
@@ -156,21 +163,32 @@ class _Normalizer:
         return [(Opaque(text, neg),)]
 
     def _abs(self, name: str, op: str, c: Any, neg: bool) -> Dnf:
-        """abs(x) op c as literals on x: abs(x) >= 2 is x >= 2 or x <= -2."""
+        """abs(x) op c as literals on x: abs(x) >= 2 is x >= 2 or x <= -2. Negated, it is
+        the opposite comparison (missing x satisfies neither)."""
+        if neg:
+            op = _OPPOSITE[op]
         if op in (">", ">="):
             low = "<" if op == ">" else "<="
-            pos = [(Lit(name, op, c),), (Lit(name, low, -c),)]
-        elif op in ("<", "<="):
+            return [(Lit(name, op, c),), (Lit(name, low, -c),)]
+        if op in ("<", "<="):
             high = ">" if op == "<" else ">="
-            pos = [(Lit(name, op, c), Lit(name, high, -c))]
-        elif op == "==":
-            pos = [(Lit(name, "==", c),), (Lit(name, "==", -c),)] if c >= 0 else []
-        else:
-            return [(Opaque(f"abs({name}) != {c!r}", neg),)]
-        return negate(pos) if neg else pos
+            return [(Lit(name, op, c), Lit(name, high, -c))]
+        if op == "==":
+            return [(Lit(name, "==", c),), (Lit(name, "==", -c),)] if c >= 0 else []
+        if c >= 0:
+            return [(Lit(name, "!=", c), Lit(name, "!=", -c))]
+        return [(Lit(name, ">", -_INF),)]  # true for every value that is there
 
 
 _AST_OPS = {v: k for k, v in _OPS.items()}
+_OPPOSITE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def _known(value: Any, neg: bool) -> Dnf:
+    """A condition whose value is known: true, false, or missing (never holds, negated or not)."""
+    if type(value) is Missing:
+        return _FALSE
+    return _TRUE if bool(value) != neg else _FALSE
 
 
 def _is_abs_of_name(node: ast.expr) -> bool:
@@ -191,16 +209,20 @@ def analyse(expr: Expr | None, vocab: Vocabulary, known: Mapping[str, Any]) -> D
 
 
 def negate(dnf: Dnf) -> Dnf:
-    """not (t1 or t2 ...) = (not t1) and (not t2) ..., itself in normal form."""
+    """The guard does *not hold* (it is false or missing), in normal form.
+
+    not (t1 or t2 ...) = (not t1) and (not t2) ...; each literal's opposite also admits a
+    missing value, because a comparison with a missing value does not hold either.
+    """
     if dnf is None:
         return None
     out: Dnf = list(_TRUE)
     for term in dnf:
         flipped = [
             (
-                Lit(x.name, x.op, x.value, not x.neg)
+                Lit(x.name, x.op, x.value, not x.neg, not x.or_missing)
                 if isinstance(x, Lit)
-                else Opaque(x.text, not x.neg),
+                else Opaque(x.text, not x.neg, not x.or_missing),
             )
             for x in term
         ]
@@ -218,6 +240,7 @@ def conjoin(*parts: Dnf) -> Dnf:
 # -- satisfiability ------------------------------------------------------------------
 
 Interval = tuple[float, bool, float, bool]  # lo, lo_closed, hi, hi_closed
+_ANY_TRUTH = frozenset({True, False, None})
 
 
 def _num(value: Any) -> float:
@@ -261,7 +284,7 @@ class _Domain:
     intervals: list[Interval]
     include: set[Any] | None  # discrete: allowed values (None: all but `exclude`)
     exclude: set[Any]
-    missing_ok: bool = True
+    missing_ok: bool = True  # a missing value satisfies every literal so far
 
     def empty_values(self) -> bool:
         if self.ordered:
@@ -283,7 +306,7 @@ def _domain_for(name: str, vocab: Mapping[str, Any]) -> _Domain | None:
 
 
 def _apply(domain: _Domain, lit: Lit) -> None:
-    domain.missing_ok = domain.missing_ok and lit.neg
+    domain.missing_ok = domain.missing_ok and lit.or_missing
     if domain.ordered:
         domain.intervals = _intersect(domain.intervals, _allowed(lit.op, _num(lit.value), lit.neg))
         return
@@ -298,13 +321,15 @@ def _apply(domain: _Domain, lit: Lit) -> None:
 def _domains(term: Term, vocab: Mapping[str, Any]) -> tuple[dict[str, _Domain], bool, bool]:
     """Per-name domains of a term, whether it is satisfiable, whether it has opaque parts."""
     domains: dict[str, _Domain] = {}
-    opaque: dict[str, bool] = {}
+    opaque: dict[str, frozenset[Any]] = {}  # text -> values still possible (None: missing)
     has_opaque = False
     for lit in term:
         if isinstance(lit, Opaque):
-            if opaque.get(lit.text, lit.neg) != lit.neg:
+            allowed = {not lit.neg, None} if lit.or_missing else {not lit.neg}
+            left = opaque.get(lit.text, _ANY_TRUTH) & allowed
+            if not left:
                 return domains, False, True
-            opaque[lit.text] = lit.neg
+            opaque[lit.text] = left
             has_opaque = True
             continue
         if lit.name not in domains:

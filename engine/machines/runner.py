@@ -16,6 +16,12 @@ After every transition the invariants of the state are checked; a violation is a
 ``EmergencyRaised`` event and the sink is told to escalate (``strict=True``, or no sink,
 also raises ``InvariantViolated``).
 
+A guard enables its transition, and an invariant holds, only when its value ``is True``:
+guards follow three-valued logic, so a guard over a missing value (VIX not received, an
+event value not sent) is missing and the transition is not enabled, however the guard is
+spelled (``not position.open`` is as missing as ``position.open``); an invariant whose
+value is missing does not hold and is reported like a false one.
+
 Guards run on the fast path (``expr.evaluate``) against a context that layers the
 runner's own names (params, state.*, calendar.*, event.*) over the runtime's context
 (only the names the machine reads are copied). A transition taken records the values
@@ -215,7 +221,7 @@ class MachineRunner:
         out = []
         for inv in self.spec.states[self._state].invariants:
             key = (self._state, inv.source)
-            if inv.expr.evaluate(self._ctx):
+            if inv.expr.evaluate(self._ctx) is True:
                 self._violated.discard(key)
                 continue
             if key in self._violated:
@@ -279,7 +285,7 @@ class MachineRunner:
             at_ns = self._at_ns(at)
             if at_ns is None or not (self._entered_at_ns < at_ns <= self._now_ns):
                 return False
-        return guard is None or bool(guard(self._ctx))
+        return guard is None or guard(self._ctx) is True
 
     def _fire(
         self, trigger: str, candidates: Any, values: Mapping[str, Any]
@@ -296,7 +302,7 @@ class MachineRunner:
                 at_ns = self._at_ns(at)
                 if at_ns is None or not self._entered_at_ns < at_ns <= now:
                     continue
-            if guard is None or guard(ctx):
+            if guard is None or guard(ctx) is True:  # a missing guard does not enable it
                 return self._take(c, values)
         return None
 

@@ -75,7 +75,7 @@ def test_context_when_warming_up_then_missing_says_how_far(market_dir) -> None:
     adx = ctx.values["daily.adx"]
     assert is_missing(adx) and adx.reason == "daily.adx not ready (9 of 28 bars)"
     trace = compile_expr("daily.adx >= params.adx_min", ctx.vocabulary).trace(ctx.values)
-    assert trace.value is False
+    assert is_missing(trace.value)
     assert trace.root.note == "daily.adx is missing: daily.adx not ready (9 of 28 bars)"
 
 
@@ -86,7 +86,7 @@ def test_context_when_created_then_every_vocabulary_name_has_a_value() -> None:
     # every expression over the vocabulary evaluates without KeyError before any data
     for name, info in ctx.vocabulary.items():
         if info.type.value == "number" and not name.startswith("params."):
-            assert compile_expr(f"{name} > 0", ctx.vocabulary).evaluate(ctx.values) is False
+            assert is_missing(compile_expr(f"{name} > 0", ctx.vocabulary).evaluate(ctx.values))
 
 
 def test_context_when_undeclared_timeframe_bar_then_ignored(market_dir) -> None:
@@ -150,7 +150,7 @@ def test_crossing_when_run_on_real_daily_bars_then_matches_numpy(market_dir) -> 
     fired = []
     for bar in bars:
         ctx.on_bar("daily", bar)
-        fired.append(expr.evaluate(ctx.values))
+        fired.append(expr.evaluate(ctx.values) is True)  # missing while warming up
     expected = [False] + [
         bool(fast[i - 1] <= slow[i - 1] and fast[i] > slow[i]) for i in range(1, len(bars))
     ]
