@@ -161,7 +161,6 @@ def compile_expr(
     checked, typ, names, problems = check_tree(tree, vocabulary, src, expect)
     if problems:
         raise ExprError([_diagnostic(p, src, origin) for p in problems])
-    label = f"{origin.file}:{origin.where}" if origin.where else origin.file
     plan = _LazyPlan(checked, source)
-    fn, python = compile_tree(checked, label, plan.value)
+    fn, python = compile_tree(checked, plan.value)
     return Expr(source, typ, names, checked, python, fn, plan)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
+from types import CodeType, FunctionType
 from typing import Any
 
 from engine.expr._functions import FUNCTIONS, OPERATORS, out_of_range
@@ -60,9 +61,9 @@ class _Generator:
         self.temps = 0
 
     def const(self, value: Any) -> str:
-        if type(value) in (int, bool, str) or (
-            type(value) is float and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE
-        ):
+        """A literal becomes a parameter of the function (with its value as the default),
+        so expressions of one shape share one compiled code object."""
+        if type(value) is bool:
             return repr(value)
         key = f"_k{len(self.consts)}"
         self.consts[key] = value
@@ -128,8 +129,25 @@ class _Generator:
         raise TypeError(f"unchecked node {type(node).__name__} reached the compiler")
 
 
+#: Compiled code per generated shape (literals are parameters): a file of 2,000 guards
+#: that differ only in their numbers compiles one function.
+_CODE: dict[str, CodeType] = {}
+_MAX_CACHED = 4096
+
+
+def _code(source: str) -> CodeType:
+    code = _CODE.get(source)
+    if code is None:
+        module = compile(source, "<expr>", "exec")
+        code = next(c for c in module.co_consts if isinstance(c, CodeType))
+        if len(_CODE) >= _MAX_CACHED:
+            _CODE.clear()
+        _CODE[source] = code
+    return code
+
+
 def compile_tree(
-    tree: ast.expr, label: str, eager: Callable[[Mapping[str, Any]], Any]
+    tree: ast.expr, eager: Callable[[Mapping[str, Any]], Any]
 ) -> tuple[Callable[[Mapping[str, Any]], Any], str]:
     """The evaluator function for a checked tree, and the Python source it was built from.
 
@@ -137,8 +155,9 @@ def compile_tree(
     """
     generator = _Generator()
     body = generator.gen(tree)
-    source = (
-        "def _expr(c):\n"
+    params = "".join(f", {k}=None" for k in generator.consts)
+    template = (
+        f"def _expr(c{params}):\n"
         "    try:\n"
         f"        return {body}\n"
         "    except (_Bail, ArithmeticError):\n"
@@ -158,8 +177,7 @@ def compile_tree(
         "_mod": OPERATORS[ast.Mod],
         "_pow": OPERATORS[ast.Pow],
         **{f"_f_{name}": info.fn for name, info in FUNCTIONS.items()},
-        **generator.consts,
     }
-    code = compile(source, f"<expr {label}>", "exec")
-    exec(code, namespace)  # noqa: S102 - generated from a checked tree, no builtins
-    return namespace["_expr"], source
+    fn = FunctionType(_code(template), namespace, "_expr", tuple(generator.consts.values()))
+    shown = "".join(f", {k}={v!r}" for k, v in generator.consts.items())
+    return fn, template.replace(f"def _expr(c{params})", f"def _expr(c{shown})", 1)

@@ -23,14 +23,29 @@ from __future__ import annotations
 import ast
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from engine.expr import FUNCTIONS, MISSING, OPERATORS, Expr, Missing, ValueType, Vocabulary
 
-__all__ = ["MAX_TERMS", "Dnf", "Lit", "Opaque", "analyse", "conjoin", "holds", "negate", "witness"]
+__all__ = [
+    "MAX_TERMS",
+    "Bounds",
+    "Dnf",
+    "Lit",
+    "Opaque",
+    "OverlapIndex",
+    "analyse",
+    "bounds",
+    "conjoin",
+    "disjoint",
+    "holds",
+    "negate",
+    "witness",
+]
 
 #: A guard whose normal form would grow past this many terms is left undecided.
 MAX_TERMS = 256
@@ -354,6 +369,95 @@ def holds(dnf: Dnf, vocab: Mapping[str, Any]) -> bool | None:
         if sat:
             return None
     return False
+
+
+#: name -> (lowest, highest) value a guard allows, for the ordered names it always constrains.
+Bounds = dict[str, tuple[float, float]]
+
+
+def bounds(dnf: Dnf, vocab: Mapping[str, Any]) -> Bounds:
+    """The hull of the values a guard allows, per ordered name every satisfiable term
+    constrains (times and dates as numbers). Two guards whose bounds are ``disjoint`` can
+    never hold together, which lets the pairwise checks skip most pairs after a sort;
+    an undecided guard has no bounds (it may overlap anything)."""
+    if dnf is None:
+        return {}
+    hull: Bounds | None = None
+    for term in dnf:
+        domains, sat, _ = _domains(term, vocab)
+        if not sat:
+            continue
+        mine = {
+            name: (min(i[0] for i in d.intervals), max(i[2] for i in d.intervals))
+            for name, d in domains.items()
+            if d.ordered and d.intervals and not d.missing_ok
+        }
+        hull = (
+            mine
+            if hull is None
+            else {
+                n: (min(hull[n][0], mine[n][0]), max(hull[n][1], mine[n][1]))
+                for n in hull.keys() & mine.keys()
+            }
+        )
+        if not hull:
+            return {}
+    return hull or {}
+
+
+def disjoint(a: Bounds, b: Bounds) -> bool:
+    """Whether two guards' bounds exclude each other on some name (closed hulls: a shared
+    end point is not disjoint, which errs on the side of checking the pair)."""
+    for name, (lo, hi) in a.items():
+        other = b.get(name)
+        if other is not None and (hi < other[0] or other[1] < lo):
+            return True
+    return False
+
+
+class OverlapIndex:
+    """Guards indexed by their bounds on one name, so the guards that may hold together with
+    a given one are found after a sort instead of by comparing every pair.
+
+    The name is the one most guards bound. Guards bounded on it are sorted by lower bound
+    with the running maximum of the upper bounds, so a backward scan from the query's upper
+    bound stops as soon as no earlier guard reaches the query's lower bound; the few guards
+    not bounded on it are candidates for every query.
+    """
+
+    def __init__(self, items: Sequence[Bounds]) -> None:
+        self.items = items
+        counts: dict[str, int] = {}
+        for b in items:
+            for name in b:
+                counts[name] = counts.get(name, 0) + 1
+        self.key = max(counts, key=lambda n: (counts[n], n)) if counts else None
+        key = self.key
+        self.free = [i for i, b in enumerate(items) if key not in b]
+        ranked = sorted((b[key][0], b[key][1], i) for i, b in enumerate(items) if key in b)
+        self.los = [r[0] for r in ranked]
+        self.his = [r[1] for r in ranked]
+        self.ids = [r[2] for r in ranked]
+        self.reach: list[float] = list(itertools.accumulate(self.his, max))
+
+    def overlapping(self, i: int) -> Iterator[int]:
+        """Indexes of the other items whose bounds are not disjoint from item ``i``'s."""
+        mine = self.items[i]
+        for j in self.free:
+            if j != i and not disjoint(mine, self.items[j]):
+                yield j
+        if self.key not in mine:
+            candidates: Iterable[int] = range(len(self.ids) - 1, -1, -1)
+            lo = -_INF
+        else:
+            lo, hi = mine[self.key]
+            candidates = range(bisect_right(self.los, hi) - 1, -1, -1)
+        for k in candidates:
+            if self.reach[k] < lo:
+                return  # nothing at or before k reaches the query
+            j = self.ids[k]
+            if self.his[k] >= lo and j != i and not disjoint(mine, self.items[j]):
+                yield j
 
 
 def can_hold(dnf: Dnf, vocab: Mapping[str, Any]) -> bool:
