@@ -7,7 +7,11 @@ bar fields and the indicators a rule file declares. The expression checker valid
 name against it at load time, and ``engine context rules/adx.yaml`` lists it.
 
 A value that is not available (an indicator warming up, no position open) is a ``Missing``
-with the reason, never NaN and never absent.
+with the reason, never NaN and never absent. Expressions treat it with three-valued logic:
+a boolean expression over this context evaluates to ``True``, ``False`` or a ``Missing``,
+and a filter, trigger, exit or guard holds only when its value ``is True``. Code that acts
+on a condition tests ``value is True`` (``engine.expr.holds``), never ``not value``: Python's
+``not`` of a missing value is True.
 """
 
 from __future__ import annotations

@@ -84,12 +84,14 @@ def run(args: argparse.Namespace) -> int:
     cal.sessions(start, end)  # a date the calendar cannot answer for fails before printing
     for u in underlyings:
         cal.expiries(u, start, until=start)  # so does an unknown underlying
-    lines = _lines(cal, start, end, underlyings, args.segment)
+    from engine.diagnostics import printable
+
+    lines = [printable(line) for line in _lines(cal, start, end, underlyings, args.segment)]
     print(
         f"NSE sessions {start} .. {end} ({args.segment} hours, IST); "
         f"expiries for {', '.join(underlyings)}"
     )
-    print(f"calendar: {cal.origin}")
+    print(printable(f"calendar: {cal.origin}"))
     print(_coverage(cal, today))
     print()
     for line in lines:

@@ -51,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(rows, indent=2))
         return 0
+    from engine.diagnostics import printable
+
     width = max(len(n) for n in vocab)
     print(f"{'name':<{width}}  {'type':<6}  {'unit':<7}  meaning")
     for name, info in vocab.items():
         doc = info.doc + (f" (one of {', '.join(info.choices)})" if info.choices else "")
-        print(f"{name:<{width}}  {info.type!s:<6}  {info.unit:<7}  {doc}")
+        print(printable(f"{name:<{width}}  {info.type!s:<6}  {info.unit:<7}  {doc}"))
     return 0

@@ -263,7 +263,22 @@ class _Builder:
                     self._at(key_node, "bad-key", "a key must be a plain name, not a list or map")
                 )
                 continue
-            key = self.constructor.construct_object(key_node, deep=True)
+            if key_node.tag not in _PLAIN_TAGS:
+                merge = key_node.tag == _TAG + "merge"
+                self.fatal.append(
+                    self._at(
+                        key_node,
+                        "yaml-tag",
+                        "merge keys (<<) are not allowed in this file"
+                        if merge
+                        else f"tag '{key_node.tag.replace(_TAG, '!!')}' is not allowed on a key",
+                        hint="write every key and value out where it is used",
+                    )
+                )
+                continue
+            key = self._scalar(key_node)
+            if key is None and self.fatal:
+                continue
             if not isinstance(key, str):
                 key = str(key)
             if key in out:

@@ -172,3 +172,16 @@ def test_calendar_when_before_any_known_hours_then_error_not_a_guess(cal: Calend
     with pytest.raises(CalendarError, match="2008-12-31 is outside the calendar"):
         cal.session(date(2008, 12, 31))
     assert cal.answers[0] == date(2009, 1, 1)
+
+
+def test_calendar_command_when_user_calendar_has_terminal_escapes_then_printed_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "cal"
+    shutil.copytree(SHIPPED_DIR, folder)
+    with (folder / "holidays.csv").open("a", encoding="utf-8") as f:
+        f.write('2026-12-30,"Closed\x1b[2J\x1b[H",CM;FO,test\n')
+    args = ["calendar", "--from", "2026-12-30", "--days", "1", "--calendar-dir", str(folder)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "Closed\\x1b[2J\\x1b[H" in out
