@@ -59,7 +59,7 @@ def check_file(path: Path, display: str) -> tuple[list, list]:  # type: ignore[t
         if isinstance(doc.data, dict) and "states" in doc.data:
             from engine.machines import load_machine_file
 
-            spec = load_machine_file(path, display)
+            spec = load_machine_file(path, display, document=doc)
         else:
             spec = load_rule_document(doc)
     except SpecError as e:
