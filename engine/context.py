@@ -17,8 +17,10 @@ Nothing here can see the future: a bar enters a view only when the caller says w
 closed, and a close later than the view's clock raises ``LookAheadError``.
 
 A value that is not available (an indicator warming up, no position open) is a
-``Missing`` with the reason, never NaN and never absent. Conditions hold only when they
-evaluate to ``True``.
+``Missing`` with the reason, never NaN and never absent. Expressions treat it with
+three-valued logic: a boolean expression evaluates to ``True``, ``False`` or a ``Missing``,
+and a filter, trigger, exit or guard holds only when its value ``is True``. Code that acts
+on a condition tests ``value is True`` (``engine.expr.holds``), never ``not value``.
 """
 
 from __future__ import annotations

@@ -55,7 +55,17 @@ __all__ = [
 
 
 class EngineError(Exception):
-    """Base of every error the engine raises on purpose."""
+    """Base of every error the engine raises on purpose.
+
+    Its message often quotes a user's file or input, so control characters in it are
+    escaped here (``printable``), for every error class at once: printing an error can
+    never clear a terminal or fake a line of output.
+    """
+
+    def __init__(self, *args: object) -> None:
+        from engine.diagnostics import printable
+
+        super().__init__(*(printable(a, keep="\n\t") if isinstance(a, str) else a for a in args))
 
 
 class UserInputError(EngineError):

@@ -133,8 +133,10 @@ def rule_vocabulary(
     names = dict(base_vocabulary().names)
     for timeframe, declared in indicators.items():
         names.update(timeframe_vocabulary(timeframe, declared or {}))
-    for key in params or {}:
-        names[f"params.{key}"] = NameInfo(ValueType.NUMBER, "a constant set in the rule's params")
+    for key, value in (params or {}).items():
+        names[f"params.{key}"] = NameInfo(
+            ValueType.NUMBER, "a constant set in the rule's params", constant=value
+        )
     notes = {
         tf: f"timeframe '{tf}' is not declared; add '{tf}: {{}}' (or its indicators) under "
         "'indicators' to read it"

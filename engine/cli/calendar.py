@@ -2,13 +2,15 @@
 
 A quick look before trading (or before trusting a backtest): which days trade, which are
 holidays, special sessions with their own hours, and which weekly or monthly contracts
-expire on each day with their lot size.
+expire on each day with their lot size. It says how many days of verified coverage are
+left; a date past it is shown as provisional (weekdays at the regular hours in force,
+holidays not yet known), never as an error, with how to add the year.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import textwrap
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -72,33 +74,61 @@ def run(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
     from engine.data.calendar import Calendar
-    from engine.errors import CalendarError
     from engine.timeutil import IST
 
     cal = Calendar.from_dir(args.calendar_dir) if args.calendar_dir else Calendar.default()
-    start: date = args.start or datetime.now(IST).date()
+    today = datetime.now(IST).date()
+    start: date = args.start or today
     end = start + timedelta(days=args.days - 1)
     underlyings = [u.upper() for u in (args.underlying or ["NIFTY"])]
-    if not cal.covers(start):
-        cal.session(start)  # raises the CalendarError that says how to extend the calendar
+    cal.sessions(start, end)  # a date the calendar cannot answer for fails before printing
     for u in underlyings:
-        cal.expiries(u, start)  # an unknown underlying fails before anything is printed
-    shown_end = min(end, cal.last_date)
+        cal.expiries(u, start, until=start)  # so does an unknown underlying
+    from engine.diagnostics import printable
+
+    lines = [printable(line) for line in _lines(cal, start, end, underlyings, args.segment)]
     print(
-        f"NSE sessions {start} .. {shown_end} ({args.segment} hours, IST); "
+        f"NSE sessions {start} .. {end} ({args.segment} hours, IST); "
         f"expiries for {', '.join(underlyings)}"
     )
-    print(f"calendar: {cal.origin} (complete {cal.first_date} .. {cal.last_date})")
+    print(printable(f"calendar: {cal.origin}"))
+    print(_coverage(cal, today))
     print()
-    for line in _lines(cal, start, shown_end, underlyings, args.segment):
+    for line in lines:
         print(line)
-    if end > cal.last_date:
-        try:
-            cal.session(end)
-        except CalendarError as e:
-            print(f"error: {e}", file=sys.stderr)
-        return 2
+    if not (cal.is_verified(start) and cal.is_verified(end)):
+        print()
+        print(_provisional_note(cal))
     return 0
+
+
+def _coverage(cal: Calendar, today: date) -> str:
+    first, last = cal.first_date, cal.last_date
+    left = cal.verified_days_left(today)
+    if left:
+        return (
+            f"verified {first} .. {last}: {left} day{'s' if left != 1 else ''} of verified "
+            f"coverage left (today {today})"
+        )
+    return (
+        f"verified {first} .. {last}: verified coverage has ended (today {today}); "
+        "later dates are provisional"
+    )
+
+
+def _provisional_note(cal: Calendar) -> str:
+    what = (
+        f"provisional: dates outside the verified {cal.first_date} .. {cal.last_date} are "
+        "weekdays at the regular hours in force, with holidays and special sessions not "
+        "known, and expiries by the rules in force."
+    )
+    how = (
+        "To add a year once NSE publishes its holidays: copy the calendar folder "
+        f"({cal.origin}) somewhere you keep, add the year's holidays to holidays.csv, extend "
+        "coverage.csv to the year's end, and use it with --calendar-dir DIR or "
+        "ENGINE_CALENDAR_DIR=DIR (docs/calendar.md, 'Updating the files')."
+    )
+    return "\n".join(textwrap.fill(t, 96, break_on_hyphens=False) for t in (what, how))
 
 
 def _lines(
@@ -108,9 +138,7 @@ def _lines(
 
     expiring: dict[date, list[str]] = {}
     for u in underlyings:
-        for e in cal.expiries(u, start):
-            if e.date > end:
-                break
+        for e in cal.expiries(u, start, until=end):
             expiring.setdefault(e.date, []).append(_expiry_text(cal, e))
     out: list[str] = []
     d = start
@@ -131,6 +159,8 @@ def _day_lines(cal: Calendar, d: date, segment: str, expiries: list[str]) -> lis
         if holiday:
             note = f"{note} on a holiday" if note else "holiday"
         notes = ([note] if note else []) + expiries
+        if session.provisional:
+            notes.insert(0, "provisional")
         hours, kind = session.describe_hours(), session.kind
     if not notes and session is None:
         return []  # a plain weekend

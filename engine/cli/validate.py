@@ -1,8 +1,9 @@
 """``engine validate PATH...``: check rule and machine files, report every error.
 
-Folders are searched for ``*.yaml`` / ``*.yml``. A file with a top-level ``states`` key is
-a machine, any other a rule file. Prints ``ok`` per good file, every diagnostic of a bad
-one, and exits 2 when any file has an error.
+Folders are searched for ``*.yaml`` / ``*.yml``; a folder without any is an error (a
+typo in the path must not pass as "nothing wrong"). A file with a top-level ``states`` key
+is a machine, any other a rule file. Prints ``ok`` per good file, every diagnostic of a
+bad one, and exits 2 when any file has an error.
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ def _files(paths: list[str]) -> list[tuple[Path, str]]:
         p = Path(raw)
         if p.is_dir():
             found = sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
+            if not found:
+                raise SpecError(
+                    [
+                        Diagnostic(
+                            raw,
+                            1,
+                            1,
+                            "no-files",
+                            "the folder holds no rule or machine file (*.yaml, *.yml)",
+                            hint="name a rule or machine file, or the folder that holds them",
+                        )
+                    ]
+                )
             out.extend((f, str(f)) for f in found)
         elif p.exists():
             out.append((p, raw))
@@ -45,7 +59,7 @@ def check_file(path: Path, display: str) -> tuple[list, list]:  # type: ignore[t
         if isinstance(doc.data, dict) and "states" in doc.data:
             from engine.machines import load_machine_file
 
-            spec = load_machine_file(path, display)
+            spec = load_machine_file(path, display, document=doc)
         else:
             spec = load_rule_document(doc)
     except SpecError as e:
@@ -56,18 +70,21 @@ def check_file(path: Path, display: str) -> tuple[list, list]:  # type: ignore[t
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.diagnostics import printable
+
     failed = 0
     files = _files(args.paths)
     for path, display in files:
         errors, warnings = check_file(path, display)
         for d in [*errors, *warnings]:
             print(d.render(), file=sys.stderr if d.severity == "error" else sys.stdout)
+        shown = printable(display)
         if errors:
             failed += 1
             count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-            print(f"FAILED {display}: {count}", file=sys.stderr)
+            print(f"FAILED {shown}: {count}", file=sys.stderr)
         elif not args.quiet:
-            print(f"ok {display}")
+            print(f"ok {shown}")
     if failed:
         print(f"{failed} of {len(files)} file(s) failed", file=sys.stderr)
         return 2

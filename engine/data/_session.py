@@ -25,6 +25,11 @@ class Session:
     disaster-recovery Saturday has two. ``kind`` is ``"regular"`` for a normal weekday,
     ``"derived"`` for a session read off a data file, or the special-session kind
     (``"muhurat"``, ``"full_session"``, ``"dr_session"``, ``"budget_session"`` ...).
+
+    ``provisional`` is True for a date outside the calendar's verified coverage: a year NSE
+    has not published (or the files do not hold) yet, whose weekdays are taken as sessions
+    with the regular hours in force, or a day of older history. The runtime records it
+    with every decision made on that day.
     """
 
     date: date
@@ -34,6 +39,7 @@ class Session:
     name: str = ""
     segment: str = "FO"  # the market segment these hours are for: "FO" or "CM"
     part_kinds: tuple[str, ...] = ()  # kind of each trading part, as the file names them
+    provisional: bool = False  # outside the verified coverage: holidays are not known
 
     @property
     def open(self) -> time:
@@ -108,13 +114,16 @@ class Expiry:
     """An index option expiry date; ``moved_from`` is the rule's date when it was a holiday.
 
     When a monthly contract expires on the same day as a weekly one there is one Expiry of
-    kind ``"monthly"``: that day's contract is the monthly contract.
+    kind ``"monthly"``: that day's contract is the monthly contract. A ``provisional`` expiry
+    falls outside the verified coverage: it follows the rules in force, but a holiday not
+    yet published could still move it.
     """
 
     date: date
     underlying: str
     kind: str  # "weekly" | "monthly"
     moved_from: date | None = None
+    provisional: bool = False  # outside the verified coverage: follows the rules in force
 
 
 def _minute(t: time) -> int:

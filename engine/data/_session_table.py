@@ -41,14 +41,17 @@ def tables_from_files(files: CalendarFiles) -> dict[str, DayTable]:
     return {seg: _table_from_files(files, seg) for seg in MARKET_SEGMENTS}
 
 
-def tables_from_parts(parts: dict[date, Parts]) -> dict[str, DayTable]:
-    """Derived sessions: the dates with bars trade with the hours the bars show."""
+def tables_from_parts(parts: dict[date, Parts], *, provisional: bool = True) -> dict[str, DayTable]:
+    """Derived sessions: the dates with bars trade with the hours the bars show (not
+    verified against NSE's lists, so provisional)."""
     first, last = min(parts), max(parts)
     out: dict[str, DayTable] = {}
     for seg in MARKET_SEGMENTS:
         table: DayTable = dict.fromkeys(date_range(first, last))
         for d, p in parts.items():
-            table[d] = Session(d, "derived", p, name="derived from data", segment=seg)
+            table[d] = Session(
+                d, "derived", p, name="derived from data", segment=seg, provisional=provisional
+            )
         out[seg] = table
     return out
 

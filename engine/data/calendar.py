@@ -1,11 +1,20 @@
 """The NSE trading calendar: which dates are sessions, their hours, and option expiries.
 
 Everything comes from dated files (``engine/data/calendar_data/`` by default; see
-docs/calendar.md), never from weekday rules or constants: NSE trades on some Saturdays
-and Sundays, closes on weekday holidays, and moved the derivatives close from 15:30 to
-15:40 on 2026-08-03. A date outside the range the files are complete for raises
-``CalendarError`` instead of guessing; for older history derive a calendar from the
-data file itself (``Calendar.derive_from_timestamps``).
+docs/calendar.md), never from constants: NSE trades on some Saturdays and Sundays, closes
+on weekday holidays, and moved the derivatives close from 15:30 to 15:40 on 2026-08-03.
+
+*Verified* dates are those ``coverage.csv`` says the holiday and special-session lists are
+complete for. Outside them the calendar still answers, *provisionally*, never with an
+error: a year NSE has not published yet (it publishes next year's holidays in December)
+and older history both have the regular hours of ``regular_hours.csv`` as known facts,
+so their weekdays are sessions with the regular hours in force, each ``Session`` and
+``Expiry`` flagged ``provisional`` (``is_verified(d)`` says which a date is). Provisional
+answers reach ``PROVISIONAL_YEARS`` past the verified coverage and back to the first date
+regular hours are known for; beyond that a ``CalendarError`` says what to add. For history,
+``with_data_days`` takes which days traded from a data file's own bars (a weekday without
+bars may be a holiday the files do not list) while keeping the regular hours and the
+contract facts; ``Calendar.derive_from_timestamps`` reads everything off the bars.
 
 How a date is decided, per market segment (``"FO"`` equity derivatives, the default and
 the hours options trade in; ``"CM"`` the cash market the index values follow):
@@ -17,14 +26,16 @@ the hours options trade in; ``"CM"`` the cash market the index values follow):
 3. otherwise Monday to Friday is a regular session with the hours of regular_hours.csv
    in force that day, and Saturday/Sunday is closed.
 
-``session(d)`` is one dictionary lookup: every session object is built once, on load.
+``session(d)`` is one dictionary lookup: every session object is built once, on load for
+the verified range and a calendar year at a time, on first use, for provisional dates.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -33,23 +44,41 @@ from pathlib import Path
 
 from loguru import logger
 
-from engine.data._calendar_files import Fact, load_calendar_files
-from engine.data._derive import day_parts_from_timestamps
+from engine.data._calendar_files import Fact, HoursRule, load_calendar_files
+from engine.data._derive import Parts, day_parts_from_timestamps
 from engine.data._expiries import compute_expiries
 from engine.data._session import Expiry, Session
-from engine.data._session_table import tables_from_files, tables_from_parts
+from engine.data._session_table import date_range, tables_from_files, tables_from_parts
 from engine.errors import CalendarError, DataError
 
-__all__ = ["ENV_VAR", "SHIPPED_DIR", "Calendar", "CalendarError", "Expiry", "Fact", "Session"]
+__all__ = [
+    "ENV_VAR",
+    "HISTORY_FLOOR",
+    "PROVISIONAL_YEARS",
+    "SHIPPED_DIR",
+    "Calendar",
+    "CalendarError",
+    "Expiry",
+    "Fact",
+    "Session",
+]
 
 log = logger.bind(category="data")
 
 ENV_VAR = "ENGINE_CALENDAR_DIR"
 SHIPPED_DIR = Path(__file__).resolve().parent / "calendar_data"
 
+#: Calendar years after the verified coverage that are answered provisionally.
+PROVISIONAL_YEARS = 10
+#: No provisional history before the derivatives segment opened (index futures, 2000-06-12),
+#: whatever a regular-hours row without a start date says.
+HISTORY_FLOOR = date(2000, 6, 12)
+_DAY = timedelta(days=1)
+
 
 class Calendar:
-    """Sessions and contract facts for the dates ``first_date .. last_date`` (inclusive)."""
+    """Sessions and contract facts: verified for ``first_date .. last_date`` (inclusive),
+    provisional around them (see the module docstring)."""
 
     def __init__(
         self,
@@ -61,6 +90,8 @@ class Calendar:
         facts: tuple[Fact, ...],
         origin: str,
         derived: bool = False,
+        hours: tuple[HoursRule, ...] = (),
+        data_days: Mapping[date, Parts] | None = None,
     ) -> None:
         """Use ``default``, ``from_dir`` or ``derive_from_timestamps`` instead."""
         self._first = first_date
@@ -70,11 +101,29 @@ class Calendar:
         self._facts = facts
         self.origin = origin
         self.derived = derived
+        self._hours = hours
+        self._data = data_days
+        self._lo, self._hi = first_date, last_date  # the range the day tables hold now
+        self._span = self._answerable()
         self._dates = {
             seg: sorted(d for d, s in table.items() if s is not None) for seg, table in days.items()
         }
         self._underlyings = tuple(sorted({f.underlying for f in facts} - {"ALL"}))
-        self._expiry_cache: dict[str, tuple[list[Expiry], list[date]]] = {}
+        self._expiry_cache: dict[str, tuple[tuple[date, date], list[Expiry], list[date]]] = {}
+
+    def _answerable(self) -> tuple[date, date]:
+        """The dates this calendar answers for: verified ones, and provisional ones where
+        regular hours are known (none for a calendar derived from a file)."""
+        if self.derived or not self._hours:
+            return self._first, self._last
+        starts = [h.start or HISTORY_FLOOR for h in self._hours]
+        lo = max(HISTORY_FLOOR, min(starts))
+        hi = date(self._last.year + PROVISIONAL_YEARS, 12, 31)
+        if all(h.end is not None for h in self._hours):
+            hi = min(hi, max(h.end for h in self._hours if h.end is not None))
+        if self._data:
+            lo = min(lo, max(HISTORY_FLOOR, min(self._data)))
+        return min(lo, self._first), max(hi, self._last)
 
     # -- construction -----------------------------------------------------------------
 
@@ -106,6 +155,7 @@ class Calendar:
             holidays=holidays,
             facts=files.facts,
             origin=str(files.directory),
+            hours=files.hours,
         )
 
     @classmethod
@@ -117,7 +167,7 @@ class Calendar:
         same hours, kind ``"derived"``. A derived calendar has no holidays or contract facts.
         """
         parts = day_parts_from_timestamps(ts, bar_seconds)
-        days = tables_from_parts(parts)
+        days = tables_from_parts(parts, provisional=True)
         first, last = min(parts), max(parts)
         return cls(
             first_date=first,
@@ -129,77 +179,136 @@ class Calendar:
             derived=True,
         )
 
+    def with_data_days(self, ts: Iterable[datetime], bar_seconds: int = 60) -> Calendar:
+        """This calendar, with the trading days of unverified dates read off a data file.
+
+        Inside the verified coverage nothing changes. Outside it, within the file's dates,
+        a day with bars is a session and a day without is not (a holiday the files do not
+        list looks like a data gap, and the other way round); a weekday whose bars meet the
+        regular hours in force keeps those hours as the known fact they are (a bar after
+        the close is outside the session), and any other day with bars (a Saturday, a
+        Muhurat evening) runs from its first bar to the end of its last. All of them are
+        provisional; the contract facts are this calendar's.
+        """
+        first, last = self._first, self._last
+        return Calendar(
+            first_date=first,
+            last_date=last,
+            days={
+                seg: {d: s for d, s in table.items() if first <= d <= last}
+                for seg, table in self._days.items()
+            },
+            holidays=self._holidays,
+            facts=self._facts,
+            origin=self.origin,
+            hours=self._hours,
+            data_days=day_parts_from_timestamps(ts, bar_seconds),
+        )
+
     # -- dates and sessions -----------------------------------------------------------
 
     @property
     def first_date(self) -> date:
+        """First date of the verified coverage (of the file's dates, when derived)."""
         return self._first
 
     @property
     def last_date(self) -> date:
+        """Last date of the verified coverage (of the file's dates, when derived)."""
         return self._last
+
+    @property
+    def answers(self) -> tuple[date, date]:
+        """The first and last date the calendar answers for, verified or provisional."""
+        return self._span
 
     @property
     def underlyings(self) -> tuple[str, ...]:
         return self._underlyings
 
     def covers(self, d: date) -> bool:
-        return self._first <= d <= self._last
+        """Whether the calendar answers for ``d`` (verified or provisionally)."""
+        return self._span[0] <= d <= self._span[1]
+
+    def is_verified(self, d: date) -> bool:
+        """True when ``d`` is inside the verified coverage: its holidays and special
+        sessions are known. False for a provisional date (and for a derived calendar)."""
+        return not self.derived and self._first <= d <= self._last
+
+    def verified_days_left(self, today: date) -> int:
+        """Calendar days from ``today`` to the end of the verified coverage (0 past it)."""
+        return max(0, (self._last - today).days)
 
     def session(self, d: date, segment: str = "FO") -> Session | None:
-        """The session on ``d`` or None when the market is closed; CalendarError outside."""
+        """The session on ``d`` or None when the market is closed; CalendarError outside
+        the dates the calendar answers for."""
         try:
             return self._days[segment][d]
         except KeyError:
-            raise self._lookup_error(d, segment) from None
+            return self._session_slow(d, segment)
 
     def is_session(self, d: date, segment: str = "FO") -> bool:
         return self.session(d, segment) is not None
 
     def next_session(self, d: date, segment: str = "FO") -> Session:
         """The first session strictly after ``d``."""
-        if d + timedelta(days=1) < self._first:
-            raise self._outside(d + timedelta(days=1))
-        dates = self._session_dates(segment)
-        i = bisect_right(dates, d)
-        if i == len(dates):
+        if d >= self._span[1]:
             raise CalendarError(
-                f"no session after {d.isoformat()} is known: the calendar ends "
-                f"{self._last.isoformat()}; {self._hint(derive=False)}"
+                f"no session after {d.isoformat()} is known: the calendar answers until "
+                f"{self._span[1].isoformat()}; {self._hint(derive=False)}"
             )
-        return self.session(dates[i], segment)  # type: ignore[return-value]
+        self._ensure(d + _DAY)
+        while True:
+            dates = self._session_dates(segment)
+            i = bisect_right(dates, d)
+            if i < len(dates):
+                return self._days[segment][dates[i]]  # type: ignore[return-value]
+            if self._hi >= self._span[1]:
+                raise CalendarError(
+                    f"no session after {d.isoformat()} is known: the calendar ends "
+                    f"{self._span[1].isoformat()}; {self._hint(derive=False)}"
+                )
+            self._ensure(date(self._hi.year + 1, 1, 1))
 
     def previous_session(self, d: date, segment: str = "FO") -> Session:
         """The last session strictly before ``d``."""
-        if d - timedelta(days=1) > self._last:
-            raise self._outside(d - timedelta(days=1))
-        dates = self._session_dates(segment)
-        i = bisect_left(dates, d)
-        if i == 0:
+        if d == self._span[0]:
             raise CalendarError(
-                f"no session before {d.isoformat()} is known: the calendar "
-                f"starts {self._first.isoformat()}; {self._hint()}"
+                f"no session before {d.isoformat()} is known: the calendar starts "
+                f"{self._span[0].isoformat()}; {self._hint()}"
             )
-        return self.session(dates[i - 1], segment)  # type: ignore[return-value]
+        self._ensure(d - _DAY)
+        while True:
+            dates = self._session_dates(segment)
+            i = bisect_left(dates, d)
+            if i > 0:
+                return self._days[segment][dates[i - 1]]  # type: ignore[return-value]
+            if self._lo <= self._span[0]:
+                raise CalendarError(
+                    f"no session before {d.isoformat()} is known: the calendar "
+                    f"starts {self._span[0].isoformat()}; {self._hint()}"
+                )
+            self._ensure(date(self._lo.year - 1, 12, 31))
 
     def sessions(self, start: date, end: date, segment: str = "FO") -> list[Session]:
         """Every session from ``start`` to ``end``, both inclusive, in date order."""
-        self._check_inside(start)
-        self._check_inside(end)
+        self._ensure(start)
+        self._ensure(end)
         dates = self._session_dates(segment)
         table = self._days[segment]
         lo, hi = bisect_left(dates, start), bisect_right(dates, end)
         return [table[d] for d in dates[lo:hi]]  # type: ignore[misc]
 
     def holiday_name(self, d: date) -> str | None:
-        """The name of the listed trading holiday on ``d`` (any segment), else None."""
-        self._check_inside(d)
+        """The name of the listed trading holiday on ``d`` (any segment), else None (also on
+        a provisional date: its holidays are not known)."""
+        self._ensure(d)
         entry = self._holidays.get(d)
         return entry[0] if entry else None
 
     def is_holiday(self, d: date, segment: str = "FO") -> bool:
         """True when ``d`` is a listed holiday for the segment (even with a Muhurat session)."""
-        self._check_inside(d)
+        self._ensure(d)
         entry = self._holidays.get(d)
         return entry is not None and segment in entry[1]
 
@@ -211,32 +320,40 @@ class Calendar:
         on_or_after: date,
         kind: str | None = None,
         count: int | None = None,
+        until: date | None = None,
     ) -> list[Expiry]:
-        """Expiries on or after a date, up to the end of the calendar (or the first ``count``).
+        """Expiries on or after a date, up to ``until`` (the first ``count`` of them).
 
-        ``kind`` "weekly" or "monthly" filters; a day that is both is "monthly".
+        ``kind`` "weekly" or "monthly" filters; a day that is both is "monthly". Without
+        ``until`` the list runs to the end of the verified coverage, or of ``on_or_after``'s
+        year when that is later; with ``count`` it runs as far as needed (up to the last
+        date the calendar answers for). Expiries outside the verified coverage follow the
+        rules in force and are ``provisional``.
         """
         if kind not in (None, "weekly", "monthly"):
             raise CalendarError(f"expiry kind '{kind}' is not 'weekly' or 'monthly'")
         if count is not None and count < 1:
             raise ValueError(f"count must be 1 or more; it was {count}")
-        self._check_inside(on_or_after)
-        found, dates = self._expiry_table(self._underlying(underlying))
-        out: list[Expiry] = []
-        for e in islice(found, bisect_left(dates, on_or_after), None):
-            if kind in (None, e.kind):
-                out.append(e)
-                if len(out) == count:
-                    break
-        if count is not None:
-            if len(out) < count:
-                what = f"{kind} " if kind else ""
-                raise CalendarError(
-                    f"only {len(out)} {underlying.upper()} {what}expiries are known from "
-                    f"{on_or_after.isoformat()} to the end of the calendar "
-                    f"({self._last.isoformat()}); {count} were asked for; "
-                    f"{self._hint(derive=False)}"
-                )
+        self._ensure(on_or_after)
+        u = self._underlying(underlying)
+        if until is None:
+            late = on_or_after > self._last
+            end = min(date(on_or_after.year, 12, 31) if late else self._last, self._span[1])
+        else:
+            self._ensure(until)
+            end = until
+        while True:
+            out = self._expiries_until(u, on_or_after, kind, count, end)
+            if count is None or len(out) >= count or until is not None or end >= self._span[1]:
+                break
+            end = min(date(end.year + 1, 12, 31), self._span[1])
+        if count is not None and len(out) < count:
+            what = f"{kind} " if kind else ""
+            raise CalendarError(
+                f"only {len(out)} {underlying.upper()} {what}expiries are known from "
+                f"{on_or_after.isoformat()} to {end.isoformat()}; {count} were asked for; "
+                f"{self._hint(derive=False)}"
+            )
         return out
 
     def next_expiry(self, underlying: str, d: date, kind: str | None = None) -> Expiry:
@@ -251,8 +368,8 @@ class Calendar:
         """
         if expiry < d:
             raise CalendarError(f"expiry {expiry.isoformat()} is before {d.isoformat()}")
-        self._check_inside(d)
-        self._check_inside(expiry)
+        self._ensure(d)
+        self._ensure(expiry)
         dates = self._session_dates("FO")
         return bisect_right(dates, expiry) - bisect_right(dates, d), (expiry - d).days
 
@@ -308,16 +425,34 @@ class Calendar:
             )
         return u
 
+    def _expiries_until(
+        self, u: str, start: date, kind: str | None, count: int | None, end: date
+    ) -> list[Expiry]:
+        self._ensure(end)
+        found, dates = self._expiry_table(u)
+        out: list[Expiry] = []
+        for e in islice(found, bisect_left(dates, start), None):
+            if e.date > end:
+                break
+            if kind in (None, e.kind):
+                out.append(e)
+                if len(out) == count:
+                    break
+        return out
+
     def _expiry_table(self, u: str) -> tuple[list[Expiry], list[date]]:
         cached = self._expiry_cache.get(u)
-        if cached is None:
+        if cached is None or cached[0] != (self._lo, self._hi):
             facts = [f for f in self._facts if f.underlying in (u, "ALL")]
-            found = compute_expiries(u, facts, self._first, self._last, self._expiry_day)
-            cached = self._expiry_cache[u] = (found, [e.date for e in found])
-        return cached
+            found = [
+                e if self.is_verified(e.date) else dataclasses.replace(e, provisional=True)
+                for e in compute_expiries(u, facts, self._lo, self._hi, self._expiry_day)
+            ]
+            cached = self._expiry_cache[u] = ((self._lo, self._hi), found, [e.date for e in found])
+        return cached[1], cached[2]
 
     def _expiry_day(self, d: date) -> bool:
-        return self._days["FO"][d] is not None and not self.is_holiday(d, "FO")
+        return self._days["FO"].get(d) is not None and not self.is_holiday(d, "FO")
 
     def _session_dates(self, segment: str) -> list[date]:
         try:
@@ -325,24 +460,66 @@ class Calendar:
         except KeyError:
             raise CalendarError(f"segment '{segment}' is not FO or CM") from None
 
-    def _check_inside(self, d: date) -> None:
-        if not self.covers(d):
-            raise self._outside(d)
+    # -- provisional dates --------------------------------------------------------------
 
-    def _lookup_error(self, d: date, segment: str) -> Exception:
+    def _session_slow(self, d: date, segment: str) -> Session | None:
         if segment not in self._days:
-            return CalendarError(f"segment '{segment}' is not FO or CM")
+            raise CalendarError(f"segment '{segment}' is not FO or CM")
         if isinstance(d, datetime):
-            return TypeError(
+            raise TypeError(
                 f"a date was expected, a datetime was given ({d.isoformat()}); "
                 "pass ts.astimezone(IST).date()"
             )
-        return self._outside(d)
+        self._ensure(d)
+        try:
+            return self._days[segment][d]
+        except KeyError:
+            raise CalendarError(
+                f"no {segment} session hours are known for {d.isoformat()}: "
+                f"regular_hours.csv ({self.origin}) has no row in force that day"
+            ) from None
+
+    def _ensure(self, d: date) -> None:
+        """Build the day tables out to ``d``'s whole calendar year (provisional days)."""
+        if self._lo <= d <= self._hi:
+            return
+        if not self.covers(d):
+            raise self._outside(d)
+        lo = min(self._lo, max(self._span[0], date(d.year, 1, 1)))
+        hi = max(self._hi, min(self._span[1], date(d.year, 12, 31)))
+        added = [*date_range(lo, self._lo - _DAY), *date_range(self._hi + _DAY, hi)]
+        for segment, table in self._days.items():
+            for day in added:
+                session = self._provisional_day(day, segment)
+                if session is not _UNKNOWN:
+                    table[day] = session  # type: ignore[assignment]
+            self._dates[segment] = sorted(x for x, s in table.items() if s is not None)
+        self._lo, self._hi = lo, hi
+        log.debug("calendar answers provisionally for {} .. {}", lo, hi)
+
+    def _provisional_day(self, d: date, segment: str) -> Session | None | object:
+        rule = next((h for h in self._hours if h.segment == segment and h.covers(d)), None)
+        data = self._data
+        if data is not None and min(data) <= d <= max(data):
+            parts = data.get(d)
+            if parts is None:
+                return None  # no bars: a holiday, or a gap in the file
+            if rule is not None and d.weekday() < 5 and _meets(parts, rule):
+                return _regular(d, rule, segment)
+            return Session(
+                d, "derived", parts, name="derived from data", segment=segment, provisional=True
+            )
+        if d.weekday() >= 5:
+            return None
+        return _UNKNOWN if rule is None else _regular(d, rule, segment)
+
+    # -- internals --------------------------------------------------------------------
 
     def _outside(self, d: date) -> CalendarError:
+        lo, hi = self._span
         return CalendarError(
-            f"{d.isoformat()} is outside the calendar ({self._first.isoformat()} .. "
-            f"{self._last.isoformat()}); {self._hint()}"
+            f"{d.isoformat()} is outside the calendar ({lo.isoformat()} .. {hi.isoformat()}); "
+            f"{self._hint(derive=d < lo)}"
         )
 
     def _hint(self, *, derive: bool = True) -> str:
@@ -353,6 +530,18 @@ class Calendar:
             "coverage.csv (see docs/calendar.md)"
         )
         return f"derive a calendar from the data file or {add}" if derive else add
+
+
+_UNKNOWN = object()  # a weekday no regular-hours row covers
+
+
+def _regular(d: date, rule: HoursRule, segment: str) -> Session:
+    return Session(d, "regular", ((rule.open, rule.close),), segment=segment, provisional=True)
+
+
+def _meets(parts: Parts, rule: HoursRule) -> bool:
+    """Whether any trading part read off the bars meets the regular hours."""
+    return any(start < rule.close and end > rule.open for start, end in parts)
 
 
 @lru_cache(maxsize=8)

@@ -5,9 +5,12 @@ few microseconds and must not build a datetime for each. ``SessionGrid`` asks th
 calendar once per date and keeps each trading part as ``(open_ns, close_ns)``, so the hot
 path is a dictionary lookup and two integer comparisons.
 
-``choose_calendar`` picks the calendar for a data file: the shipped NSE calendar when it
-covers the file's dates, otherwise one derived from the file's own bars, with a note
-saying so (a derived calendar cannot name missing sessions or bars outside the session).
+``choose_calendar`` picks the calendar for a data file: the shipped NSE calendar when its
+verified coverage holds the file's dates; for dates outside it, the same calendar with
+the file's own days (``Calendar.with_data_days``: the days with bars, at the regular hours
+known for them, provisional); before any known regular hours, one derived entirely from
+the file's bars. The note says which (without a verified calendar, missing sessions
+cannot be named).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class SessionSpan:
     label_ns: int  # 00:00 IST of the date: the label of the day's daily bar
     kind: str
     hours_known: bool = True
+    provisional: bool = False  # the calendar's answer for an unverified date
 
     @property
     def open_ns(self) -> int:
@@ -120,7 +124,9 @@ class SessionGrid:
                 session.kind,
                 d.isoformat(),
             )
-            return SessionSpan(d, ((label, label + _DAY_NS),), label, session.kind, False)
+            return SessionSpan(
+                d, ((label, label + _DAY_NS),), label, session.kind, False, session.provisional
+            )
         parts = tuple(
             (
                 to_ns(datetime.combine(d, start, tzinfo=IST)),
@@ -128,7 +134,7 @@ class SessionGrid:
             )
             for start, end in session.segments
         )
-        return SessionSpan(d, parts, label, session.kind, True)
+        return SessionSpan(d, parts, label, session.kind, True, session.provisional)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,27 +147,35 @@ class CalendarChoice:
 
 
 def choose_calendar(ts_ns: Sequence[int], bar_seconds: int = 60) -> CalendarChoice:
-    """The shipped NSE calendar when it covers every date of ``ts_ns``, else a derived one.
+    """The calendar for bars starting at ``ts_ns`` (see the module docstring).
 
-    ``ts_ns`` are the bars' start times. The derived calendar takes each day's hours from
-    its first and last bar, so intraday buckets are then anchored at each day's first bar.
+    ``derived`` is True whenever the file's own days stand in for the NSE lists.
     """
     from engine.data.calendar import Calendar
 
+    shipped = Calendar.default()
     if not ts_ns:
-        return CalendarChoice(Calendar.default(), False, "calendar: shipped NSE calendar")
+        return CalendarChoice(shipped, False, "calendar: shipped NSE calendar")
     first = ns_to_datetime(min(ts_ns), IST).date()
     last = ns_to_datetime(max(ts_ns), IST).date()
-    shipped = Calendar.default()
-    if shipped.covers(first) and shipped.covers(last):
+    if shipped.is_verified(first) and shipped.is_verified(last):
         return CalendarChoice(shipped, False, "calendar: shipped NSE calendar")
-    derived = Calendar.derive_from_timestamps(
-        (ns_to_datetime(t) for t in ts_ns), bar_seconds=bar_seconds
-    )
+    starts = (ns_to_datetime(t) for t in ts_ns)
+    verified = f"{shipped.first_date}..{shipped.last_date}"
+    if shipped.covers(first) and shipped.covers(last):
+        note = (
+            f"calendar: shipped NSE calendar, provisional for the file's dates outside its "
+            f"verified {verified}: sessions are the days with bars, at the regular hours in "
+            "force (bars outside them are outside the session); holidays are not known, so "
+            "missing sessions cannot be named"
+        )
+        return CalendarChoice(shipped.with_data_days(starts, bar_seconds), True, note)
+    derived = Calendar.derive_from_timestamps(starts, bar_seconds=bar_seconds)
     note = (
-        f"calendar: derived from the file's own bars ({first}..{last} is outside the shipped "
-        "NSE calendar): each session runs from its first bar to the end of its last bar, "
-        "intraday buckets are anchored at that first bar, missing sessions cannot be named "
-        "and bars outside the session cannot be detected"
+        f"calendar: derived from the file's own bars ({first}..{last} is outside the dates "
+        f"the NSE calendar knows session hours for, {shipped.answers[0]} on): each session "
+        "runs from its first bar to the end of its last bar, intraday buckets are anchored "
+        "at that first bar, missing sessions cannot be named and bars outside the session "
+        "cannot be detected"
     )
     return CalendarChoice(derived, True, note)

@@ -10,11 +10,15 @@ with two evaluators built from the same checked tree:
 
 simpleeval defines the semantics (``expr.reference(context)`` runs it); the fast path must
 agree with it. The context is a flat mapping of dotted name -> value (``"daily.adx"``);
-a value not available yet is a ``Missing``, and comparisons with it are false.
+a value not available yet is a ``Missing``. Missing values follow three-valued (Kleene)
+logic: a comparison with one is missing, ``not`` of one is missing, ``a or b`` is true when
+either side is true. A boolean expression evaluates to ``True``, ``False`` or a
+``Missing``, and a condition holds only when its value ``is True`` (``holds(value)``).
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +30,7 @@ from engine.expr._compile import compile_tree
 from engine.expr._functions import FUNCTIONS, OPERATORS, FunctionInfo
 from engine.expr._parse import Problem, SourceText, parse_source
 from engine.expr._trace import Trace, TraceNode, TracePlan, build_plan, format_value
-from engine.expr._values import MISSING, Missing, ValueType, is_missing
+from engine.expr._values import MISSING, Missing, ValueType, holds, is_missing
 from engine.expr._vocab import NameInfo, Vocabulary
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "Vocabulary",
     "compile_expr",
     "format_value",
+    "holds",
     "is_missing",
 ]
 
@@ -63,9 +68,35 @@ class Origin:
     locate: Locator | None = None
 
 
+class _LazyPlan:
+    """The explain path's plan, built on first use: most expressions are never explained,
+    and the fast path needs the eager evaluator only when a missing clause leaves its
+    short-circuit undecided."""
+
+    __slots__ = ("_plan", "source", "tree")
+
+    def __init__(self, tree: ast.expr, source: str) -> None:
+        self.tree = tree
+        self.source = source
+        self._plan: TracePlan | None = None
+
+    def get(self) -> TracePlan:
+        if self._plan is None:
+            self._plan = build_plan(self.tree, self.source)
+        return self._plan
+
+    def value(self, context: Mapping[str, Any]) -> Any:
+        plan = self.get()
+        return plan.evaluate(context)[plan.root]
+
+
 @dataclass(frozen=True, eq=False)
 class Expr:
-    """A checked, compiled expression. ``evaluate`` is the plain compiled function."""
+    """A checked, compiled expression. ``evaluate`` is the plain compiled function.
+
+    For a boolean expression ``evaluate(context)`` returns ``True``, ``False`` or a
+    ``Missing``; test ``value is True`` to decide whether the condition holds.
+    """
 
     source: str
     type: ValueType
@@ -73,7 +104,7 @@ class Expr:
     tree: Any = field(repr=False)
     python: str = field(repr=False)  # the generated source, for debugging and docs
     evaluate: Callable[[Mapping[str, Any]], Any] = field(repr=False)
-    _plan: TracePlan | None = field(default=None, repr=False)
+    _plan: _LazyPlan | None = field(default=None, repr=False)
 
     def __call__(self, context: Mapping[str, Any]) -> Any:
         return self.evaluate(context)
@@ -81,10 +112,10 @@ class Expr:
     def trace(self, context: Mapping[str, Any]) -> Trace:
         """Evaluate with the explanation; the value equals ``evaluate(context)``."""
         plan = self._plan
-        if plan is None:  # built on first use: most expressions are never explained
-            plan = build_plan(self.tree, self.source)
+        if plan is None:
+            plan = _LazyPlan(self.tree, self.source)
             object.__setattr__(self, "_plan", plan)
-        return plan.trace(context)
+        return plan.get().trace(context)
 
     def reference(self, context: Mapping[str, Any]) -> Any:
         """Evaluate with simpleeval, the reference semantics (slow; for tests and benchmarks)."""
@@ -130,6 +161,6 @@ def compile_expr(
     checked, typ, names, problems = check_tree(tree, vocabulary, src, expect)
     if problems:
         raise ExprError([_diagnostic(p, src, origin) for p in problems])
-    label = f"{origin.file}:{origin.where}" if origin.where else origin.file
-    fn, python = compile_tree(checked, label)
-    return Expr(source, typ, names, checked, python, fn)
+    plan = _LazyPlan(checked, source)
+    fn, python = compile_tree(checked, plan.value)
+    return Expr(source, typ, names, checked, python, fn, plan)

@@ -15,7 +15,12 @@ from datetime import date
 from typing import Any
 
 from engine.expr._functions import FUNCTIONS
-from engine.expr._limits import MAX_CONSTANT_POWER_RESULT, MAX_POWER, MAX_STRING_LITERAL
+from engine.expr._limits import (
+    MAX_CONSTANT_POWER_RESULT,
+    MAX_MAGNITUDE,
+    MAX_POWER,
+    MAX_STRING_LITERAL,
+)
 from engine.expr._parse import Problem, SourceText
 from engine.expr._values import ValueType
 from engine.expr._vocab import Vocabulary
@@ -110,6 +115,15 @@ class _Checker:
         if isinstance(v, bool):
             return ast.Constant(value=v), B
         if isinstance(v, int | float):
+            if not -MAX_MAGNITUDE <= v <= MAX_MAGNITUDE:  # 1e999 parses as inf
+                self.problem(
+                    node,
+                    "bad-number",
+                    f"{self.text(node)} is beyond the range of numbers "
+                    f"(at most {MAX_MAGNITUDE:.4g} in size)",
+                    "write a finite number",
+                )
+                return ast.Constant(value=0), N
             return ast.Constant(value=v), N
         if isinstance(v, str):
             if len(v) > MAX_STRING_LITERAL:
@@ -232,7 +246,8 @@ class _Checker:
         return ast.BinOp(left=left, op=node.op, right=right), N
 
     def _check_power(self, node: ast.AST, left: ast.expr, right: ast.expr) -> None:
-        a, b = _constant_number(left), _constant_number(right)
+        """A power of numbers and parameters, bounded like the literals it stands for."""
+        a, b = _constant_number(left, self.vocab), _constant_number(right, self.vocab)
         if a is None or b is None:
             return
         too_big = abs(a) > MAX_POWER or abs(b) > MAX_POWER
@@ -392,7 +407,7 @@ class _Checker:
         for arg in node.args:
             checked, typ = self.visit(arg)
             self._need(arg, typ, N, f"{name}()")
-            if _constant_number(checked) is not None:  # a number is the same one bar back
+            if _constant_number(checked, self.vocab) is not None:  # the same one bar back
                 now.append(checked)
                 before.append(checked)
                 continue
@@ -443,15 +458,19 @@ def _name_text(node: ast.expr) -> str:
     return repr(_constant_number(node))
 
 
-def _constant_number(node: ast.expr) -> float | None:
+def _constant_number(node: ast.expr, vocab: Vocabulary | None = None) -> float | None:
+    """The value of a number literal, a parameter, or a sign or power of them."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         if not isinstance(node.value, bool):
             return node.value
+    if isinstance(node, ast.Name) and vocab is not None and node.id in vocab:
+        value = vocab[node.id].constant
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _constant_number(node.operand)
+        inner = _constant_number(node.operand, vocab)
         return None if inner is None else -inner
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        a, b = _constant_number(node.left), _constant_number(node.right)
+        a, b = _constant_number(node.left, vocab), _constant_number(node.right, vocab)
         if a is None or b is None or abs(a) > MAX_POWER or abs(b) > MAX_POWER:
             return float(MAX_POWER) * 2 if a is not None and b is not None else None
         try:

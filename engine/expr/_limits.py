@@ -21,3 +21,7 @@ MAX_POWER = SIMPLEEVAL_MAX_POWER
 MAX_CONSTANT_POWER_RESULT = 1e18
 #: Most digits of ``round(x, n)``.
 MAX_ROUND_DIGITS = 12
+#: Largest magnitude of any number the language holds: a literal, a parameter, or the result
+#: of an operation. Beyond it (or not finite) a literal or parameter is refused at load, and
+#: a result at run time is missing with the reason: the largest finite float.
+MAX_MAGNITUDE = 1.7976931348623157e308

@@ -2,7 +2,9 @@
 
 A second evaluator over the same checked tree, so the fast path pays nothing for it. It
 does not short-circuit: a trace shows every clause of ``a and b and c`` even after ``a``
-was false, yet the value it returns is the one the fast path returns. Comparisons record
+was false, yet the value it returns is the one the fast path returns (both follow the
+three-valued logic of ``_values``; the fast path falls back to this evaluator whenever a
+missing clause leaves its short-circuit undecided). Comparisons record
 their margin (``vix < 30`` missed by 1.4), and a comparison with a missing value records the
 missing value's reason.
 """
@@ -16,7 +18,7 @@ from datetime import date, time
 from typing import Any
 
 from engine.expr._functions import FUNCTIONS, OPERATORS
-from engine.expr._values import Missing
+from engine.expr._values import Missing, kleene_and, kleene_if, kleene_or
 
 __all__ = ["Trace", "TraceNode", "TracePlan", "build_plan", "format_value"]
 
@@ -80,8 +82,13 @@ def _node_dict(node: TraceNode) -> dict[str, Any]:
     return out
 
 
+_LOGICAL = ("and", "or", "not", "compare")
+
+
 def _describe(node: TraceNode) -> str:
     mark = "✓" if node.value is True else ("✗" if node.value is False else "=")
+    if mark == "=" and type(node.value) is Missing and node.kind in _LOGICAL:
+        mark = "?"  # a clause that is neither true nor false: it does not hold
     if mark == "=":
         head = f"{node.text} = {format_value(node.value)}"
     else:
@@ -142,6 +149,9 @@ class TracePlan:
         code = f"def _trace(c):\n{body}\n    return ({values},)\n"
         namespace: dict[str, Any] = {
             "__builtins__": {},
+            "_and": kleene_and,
+            "_or": kleene_or,
+            "_if": kleene_if,
             **{f"_op_{t.__name__}": fn for t, fn in OPERATORS.items()},
             **{f"_f_{name}": info.fn for name, info in FUNCTIONS.items()},
             **self.consts,
@@ -161,7 +171,7 @@ class TracePlan:
         elif isinstance(n, ast.BoolOp):
             children = tuple(self._add(v) for v in n.values)
             kind = "and" if isinstance(n.op, ast.And) else "or"
-            expr = f" {kind} ".join(f"v{c}" for c in children)
+            expr = f"_{kind}({', '.join(f'v{c}' for c in children)})"
         elif isinstance(n, ast.UnaryOp):
             children = (self._add(n.operand),)
             kind = "not" if isinstance(n.op, ast.Not) else "arith"
@@ -173,14 +183,15 @@ class TracePlan:
         elif isinstance(n, ast.Compare):
             children = tuple(self._add(x) for x in (n.left, *n.comparators))
             kind, ops = "compare", tuple(type(op) for op in n.ops)
-            parts = [f"v{children[0]}"]
-            for op, c in zip(n.ops, children[1:], strict=True):
-                parts += [_CMP_TEXT[type(op)], f"v{c}"]
-            expr = " ".join(parts)
+            pairs = [
+                f"v{a} {_CMP_TEXT[type(op)]} v{b}"
+                for op, a, b in zip(n.ops, children, children[1:], strict=False)
+            ]
+            expr = pairs[0] if len(pairs) == 1 else f"_and({', '.join(pairs)})"
         elif isinstance(n, ast.IfExp):
             children = (self._add(n.test), self._add(n.body), self._add(n.orelse))
             kind = "if"
-            expr = f"v{children[1]} if v{children[0]} else v{children[2]}"
+            expr = f"_if(v{children[0]}, v{children[1]}, v{children[2]})"
         elif isinstance(n, ast.Call):
             assert isinstance(n.func, ast.Name)
             children = tuple(self._add(a) for a in n.args)

@@ -18,12 +18,17 @@ __all__ = ["NameInfo", "Vocabulary"]
 
 @dataclass(frozen=True, slots=True)
 class NameInfo:
-    """One readable name: its type, what it means, and the strings it may equal."""
+    """One readable name: its type, what it means, and the strings it may equal.
+
+    ``constant`` is the value of a name that never changes (a file's parameter), so the
+    load-time checks can bound what it is used for (``params.a ** params.b``).
+    """
 
     type: ValueType
     doc: str = ""
     choices: tuple[str, ...] = ()
     unit: str = ""
+    constant: float | None = None
 
 
 @dataclass(frozen=True)

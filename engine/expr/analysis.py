@@ -11,8 +11,11 @@ booleans. Anything else (``a > b`` between two names, arithmetic over names, cal
   it is true whatever the unknown names are, ``None`` when that cannot be decided here;
 - ``witness(dnf)`` gives values that make it true, for generated tests.
 
-The language's *missing* value is part of every domain: ``vix > 30`` is false for a
-missing VIX, ``not (vix > 30)`` is true for it; the analysis follows the same rule.
+The language's *missing* value follows three-valued logic: ``vix > 30`` and
+``not (vix > 30)`` are both missing, not true, for a missing VIX, so a guard holds only for
+values that are there. A literal is therefore satisfied only by a real value, and its
+negation is simply the opposite comparison (``not (vix > 30)`` holds exactly when
+``vix <= 30``); a missing value satisfies neither.
 """
 
 from __future__ import annotations
@@ -20,14 +23,29 @@ from __future__ import annotations
 import ast
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from engine.expr import FUNCTIONS, MISSING, OPERATORS, Expr, Missing, ValueType, Vocabulary
 
-__all__ = ["MAX_TERMS", "Dnf", "Lit", "Opaque", "analyse", "conjoin", "holds", "negate", "witness"]
+__all__ = [
+    "MAX_TERMS",
+    "Bounds",
+    "Dnf",
+    "Lit",
+    "Opaque",
+    "OverlapIndex",
+    "analyse",
+    "bounds",
+    "conjoin",
+    "disjoint",
+    "holds",
+    "negate",
+    "witness",
+]
 
 #: A guard whose normal form would grow past this many terms is left undecided.
 MAX_TERMS = 256
@@ -40,20 +58,25 @@ _INF = math.inf
 
 @dataclass(frozen=True, slots=True)
 class Lit:
-    """``name op value``, or its negation when ``neg`` (which a missing value satisfies)."""
+    """``name op value``, or the opposite comparison when ``neg``; either holds only for a
+    real value. With ``or_missing`` a missing value satisfies it too: ``negate`` (this
+    condition does not hold) needs that, since a missing comparison does not hold."""
 
     name: str
     op: str
     value: Any
     neg: bool = False
+    or_missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Opaque:
-    """A part of a guard the interval reasoning cannot see into."""
+    """A part of a guard the interval reasoning cannot see into: true (false when ``neg``),
+    or also missing when ``or_missing``."""
 
     text: str
     neg: bool = False
+    or_missing: bool = False
 
 
 Term = tuple[Lit | Opaque, ...]
@@ -105,7 +128,7 @@ class _Normalizer:
     def dnf(self, node: ast.expr, neg: bool = False) -> Dnf:  # noqa: C901 - one branch per kind
         ok, value = self.fold(node) if not isinstance(node, ast.Compare) else (False, None)
         if ok:
-            return _TRUE if bool(value) != neg else _FALSE
+            return _known(value, neg)
         if isinstance(node, ast.BoolOp):
             is_and = isinstance(node.op, ast.And) != neg
             out: Dnf = _TRUE if is_and else _FALSE
@@ -140,10 +163,9 @@ class _Normalizer:
     def _pair(self, left: ast.expr, op: str, right: ast.expr, neg: bool) -> Dnf:
         (lok, lv), (rok, rv) = self.fold(left), self.fold(right)
         if lok and rok:
-            result = bool(OPERATORS[_AST_OPS[op]](lv, rv))
-            return _TRUE if result != neg else _FALSE
+            return _known(OPERATORS[_AST_OPS[op]](lv, rv), neg)
         if (lok and type(lv) is Missing) or (rok and type(rv) is Missing):
-            return _FALSE if not neg else _TRUE  # a comparison with a missing value is false
+            return _FALSE  # a comparison with a missing value is missing, and so is its negation
         if isinstance(left, ast.Name) and rok:
             return [(Lit(left.id, op, rv, neg),)]
         if isinstance(right, ast.Name) and lok:
@@ -156,21 +178,32 @@ class _Normalizer:
         return [(Opaque(text, neg),)]
 
     def _abs(self, name: str, op: str, c: Any, neg: bool) -> Dnf:
-        """abs(x) op c as literals on x: abs(x) >= 2 is x >= 2 or x <= -2."""
+        """abs(x) op c as literals on x: abs(x) >= 2 is x >= 2 or x <= -2. Negated, it is
+        the opposite comparison (missing x satisfies neither)."""
+        if neg:
+            op = _OPPOSITE[op]
         if op in (">", ">="):
             low = "<" if op == ">" else "<="
-            pos = [(Lit(name, op, c),), (Lit(name, low, -c),)]
-        elif op in ("<", "<="):
+            return [(Lit(name, op, c),), (Lit(name, low, -c),)]
+        if op in ("<", "<="):
             high = ">" if op == "<" else ">="
-            pos = [(Lit(name, op, c), Lit(name, high, -c))]
-        elif op == "==":
-            pos = [(Lit(name, "==", c),), (Lit(name, "==", -c),)] if c >= 0 else []
-        else:
-            return [(Opaque(f"abs({name}) != {c!r}", neg),)]
-        return negate(pos) if neg else pos
+            return [(Lit(name, op, c), Lit(name, high, -c))]
+        if op == "==":
+            return [(Lit(name, "==", c),), (Lit(name, "==", -c),)] if c >= 0 else []
+        if c >= 0:
+            return [(Lit(name, "!=", c), Lit(name, "!=", -c))]
+        return [(Lit(name, ">", -_INF),)]  # true for every value that is there
 
 
 _AST_OPS = {v: k for k, v in _OPS.items()}
+_OPPOSITE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def _known(value: Any, neg: bool) -> Dnf:
+    """A condition whose value is known: true, false, or missing (never holds, negated or not)."""
+    if type(value) is Missing:
+        return _FALSE
+    return _TRUE if bool(value) != neg else _FALSE
 
 
 def _is_abs_of_name(node: ast.expr) -> bool:
@@ -191,16 +224,20 @@ def analyse(expr: Expr | None, vocab: Vocabulary, known: Mapping[str, Any]) -> D
 
 
 def negate(dnf: Dnf) -> Dnf:
-    """not (t1 or t2 ...) = (not t1) and (not t2) ..., itself in normal form."""
+    """The guard does *not hold* (it is false or missing), in normal form.
+
+    not (t1 or t2 ...) = (not t1) and (not t2) ...; each literal's opposite also admits a
+    missing value, because a comparison with a missing value does not hold either.
+    """
     if dnf is None:
         return None
     out: Dnf = list(_TRUE)
     for term in dnf:
         flipped = [
             (
-                Lit(x.name, x.op, x.value, not x.neg)
+                Lit(x.name, x.op, x.value, not x.neg, not x.or_missing)
                 if isinstance(x, Lit)
-                else Opaque(x.text, not x.neg),
+                else Opaque(x.text, not x.neg, not x.or_missing),
             )
             for x in term
         ]
@@ -218,6 +255,7 @@ def conjoin(*parts: Dnf) -> Dnf:
 # -- satisfiability ------------------------------------------------------------------
 
 Interval = tuple[float, bool, float, bool]  # lo, lo_closed, hi, hi_closed
+_ANY_TRUTH = frozenset({True, False, None})
 
 
 def _num(value: Any) -> float:
@@ -261,7 +299,7 @@ class _Domain:
     intervals: list[Interval]
     include: set[Any] | None  # discrete: allowed values (None: all but `exclude`)
     exclude: set[Any]
-    missing_ok: bool = True
+    missing_ok: bool = True  # a missing value satisfies every literal so far
 
     def empty_values(self) -> bool:
         if self.ordered:
@@ -283,7 +321,7 @@ def _domain_for(name: str, vocab: Mapping[str, Any]) -> _Domain | None:
 
 
 def _apply(domain: _Domain, lit: Lit) -> None:
-    domain.missing_ok = domain.missing_ok and lit.neg
+    domain.missing_ok = domain.missing_ok and lit.or_missing
     if domain.ordered:
         domain.intervals = _intersect(domain.intervals, _allowed(lit.op, _num(lit.value), lit.neg))
         return
@@ -298,13 +336,15 @@ def _apply(domain: _Domain, lit: Lit) -> None:
 def _domains(term: Term, vocab: Mapping[str, Any]) -> tuple[dict[str, _Domain], bool, bool]:
     """Per-name domains of a term, whether it is satisfiable, whether it has opaque parts."""
     domains: dict[str, _Domain] = {}
-    opaque: dict[str, bool] = {}
+    opaque: dict[str, frozenset[Any]] = {}  # text -> values still possible (None: missing)
     has_opaque = False
     for lit in term:
         if isinstance(lit, Opaque):
-            if opaque.get(lit.text, lit.neg) != lit.neg:
+            allowed = {not lit.neg, None} if lit.or_missing else {not lit.neg}
+            left = opaque.get(lit.text, _ANY_TRUTH) & allowed
+            if not left:
                 return domains, False, True
-            opaque[lit.text] = lit.neg
+            opaque[lit.text] = left
             has_opaque = True
             continue
         if lit.name not in domains:
@@ -329,6 +369,95 @@ def holds(dnf: Dnf, vocab: Mapping[str, Any]) -> bool | None:
         if sat:
             return None
     return False
+
+
+#: name -> (lowest, highest) value a guard allows, for the ordered names it always constrains.
+Bounds = dict[str, tuple[float, float]]
+
+
+def bounds(dnf: Dnf, vocab: Mapping[str, Any]) -> Bounds:
+    """The hull of the values a guard allows, per ordered name every satisfiable term
+    constrains (times and dates as numbers). Two guards whose bounds are ``disjoint`` can
+    never hold together, which lets the pairwise checks skip most pairs after a sort;
+    an undecided guard has no bounds (it may overlap anything)."""
+    if dnf is None:
+        return {}
+    hull: Bounds | None = None
+    for term in dnf:
+        domains, sat, _ = _domains(term, vocab)
+        if not sat:
+            continue
+        mine = {
+            name: (min(i[0] for i in d.intervals), max(i[2] for i in d.intervals))
+            for name, d in domains.items()
+            if d.ordered and d.intervals and not d.missing_ok
+        }
+        hull = (
+            mine
+            if hull is None
+            else {
+                n: (min(hull[n][0], mine[n][0]), max(hull[n][1], mine[n][1]))
+                for n in hull.keys() & mine.keys()
+            }
+        )
+        if not hull:
+            return {}
+    return hull or {}
+
+
+def disjoint(a: Bounds, b: Bounds) -> bool:
+    """Whether two guards' bounds exclude each other on some name (closed hulls: a shared
+    end point is not disjoint, which errs on the side of checking the pair)."""
+    for name, (lo, hi) in a.items():
+        other = b.get(name)
+        if other is not None and (hi < other[0] or other[1] < lo):
+            return True
+    return False
+
+
+class OverlapIndex:
+    """Guards indexed by their bounds on one name, so the guards that may hold together with
+    a given one are found after a sort instead of by comparing every pair.
+
+    The name is the one most guards bound. Guards bounded on it are sorted by lower bound
+    with the running maximum of the upper bounds, so a backward scan from the query's upper
+    bound stops as soon as no earlier guard reaches the query's lower bound; the few guards
+    not bounded on it are candidates for every query.
+    """
+
+    def __init__(self, items: Sequence[Bounds]) -> None:
+        self.items = items
+        counts: dict[str, int] = {}
+        for b in items:
+            for name in b:
+                counts[name] = counts.get(name, 0) + 1
+        self.key = max(counts, key=lambda n: (counts[n], n)) if counts else None
+        key = self.key
+        self.free = [i for i, b in enumerate(items) if key not in b]
+        ranked = sorted((b[key][0], b[key][1], i) for i, b in enumerate(items) if key in b)
+        self.los = [r[0] for r in ranked]
+        self.his = [r[1] for r in ranked]
+        self.ids = [r[2] for r in ranked]
+        self.reach: list[float] = list(itertools.accumulate(self.his, max))
+
+    def overlapping(self, i: int) -> Iterator[int]:
+        """Indexes of the other items whose bounds are not disjoint from item ``i``'s."""
+        mine = self.items[i]
+        for j in self.free:
+            if j != i and not disjoint(mine, self.items[j]):
+                yield j
+        if self.key not in mine:
+            candidates: Iterable[int] = range(len(self.ids) - 1, -1, -1)
+            lo = -_INF
+        else:
+            lo, hi = mine[self.key]
+            candidates = range(bisect_right(self.los, hi) - 1, -1, -1)
+        for k in candidates:
+            if self.reach[k] < lo:
+                return  # nothing at or before k reaches the query
+            j = self.ids[k]
+            if self.his[k] >= lo and j != i and not disjoint(mine, self.items[j]):
+                yield j
 
 
 def can_hold(dnf: Dnf, vocab: Mapping[str, Any]) -> bool:

@@ -291,9 +291,9 @@ class SemanticBuild:
             )
 
     def _check_unused_params(self) -> None:
-        text = self.source.text
+        used = set(re.findall(r"params\.(\w+)", self.source.text))  # one pass over the file
         for name in self.params:
-            if not re.search(rf"params\.{re.escape(name)}\b", text):
+            if name not in used:
                 self.error(
                     ("params", name),
                     "unused-param",

@@ -21,7 +21,7 @@ import difflib
 from collections.abc import Iterable
 
 from engine.diagnostics import Diagnostic
-from engine.expr.analysis import Lit, conjoin, holds
+from engine.expr.analysis import Lit, OverlapIndex, bounds, conjoin, holds
 from engine.machines.graph import MachineGraph
 from engine.machines.spec import TICK, MachineSpec, TransitionSpec
 
@@ -125,35 +125,44 @@ def _distinct_priorities(a: TransitionSpec, b: TransitionSpec) -> bool:
 
 
 def _check_ambiguity(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:
-    reported: set[tuple[int, int]] = set()
+    """Shadowed and ambiguous transitions, per state and trigger.
+
+    Pairs are not compared blindly (2,000 transitions from one state are 2 million pairs):
+    only the first always-enabled transition can shadow, only transitions without distinct
+    priorities can be ambiguous, and of those only pairs whose guards' bounds overlap are
+    checked exactly, found through a sorted index. Each transition is reported once.
+    """
+    reported: set[tuple[str, int]] = set()
     for state, by_trigger in spec.table.items():
         for trigger, candidates in by_trigger.items():
             live = [t for t in candidates if graph.can_fire(t, state)]
-            for i, a in enumerate(live):
-                for b in live[i + 1 :]:
-                    key = (a.index, b.index)
-                    if key in reported:
-                        continue
-                    d = _pair(spec, graph, state, trigger, a, b)
-                    if d is not None:
+            if len(live) < 2:
+                continue
+            for d, key in _shadowed(spec, graph, state, trigger, live):
+                if key not in reported:
+                    reported.add(key)
+                    yield d
+            for group in _contested(live):
+                for d, key in _ambiguous(spec, graph, state, trigger, group):
+                    if key not in reported:
                         reported.add(key)
                         yield d
 
 
-def _pair(
+def _shadowed(
     spec: MachineSpec,
     graph: MachineGraph,
     state: str,
     trigger: str,
-    a: TransitionSpec,
-    b: TransitionSpec,
-) -> Diagnostic | None:
-    both = conjoin(graph.dnf_at(a, state), graph.dnf_at(b, state))
-    if holds(both, spec.vocabulary) is False:
-        return None
-    if _distinct_priorities(a, b):
-        if graph.always(a, state):
-            return spec.diagnostic(
+    live: list[TransitionSpec],
+) -> Iterable[tuple[Diagnostic, tuple[str, int]]]:
+    first = next((i for i, a in enumerate(live) if graph.always(a, state)), None)
+    if first is None:
+        return
+    a = live[first]
+    for b in live[first + 1 :]:
+        if _distinct_priorities(a, b):
+            d = spec.diagnostic(
                 (*b.path, "name"),
                 "shadowed",
                 f"never fires from '{state}': {a.where} is always enabled there on "
@@ -162,16 +171,54 @@ def _pair(
                 severity="warning",
                 hint="give it a lower priority than the other, or a guard",
             )
-        return None
-    what = "can both be enabled" if (a.timed or b.timed) else "can both hold"
-    return spec.diagnostic(
-        (*b.path, "name"),
-        "ambiguous",
-        f"{a.where} and this transition both leave '{state}' on '{trigger}' and {what}",
-        where=b.where,
-        hint="give them different priority: values (the lowest fires first) or make the "
-        "guards exclude each other",
-    )
+            yield d, ("shadowed", b.index)
+
+
+def _contested(live: list[TransitionSpec]) -> list[list[TransitionSpec]]:
+    """Groups within which two transitions may lack distinct priorities: all of them when
+    one has no priority, else each set sharing one priority value."""
+    if any(t.priority is None for t in live):
+        return [live]
+    by: dict[int, list[TransitionSpec]] = {}
+    for t in live:
+        by.setdefault(t.priority, []).append(t)  # type: ignore[arg-type]
+    return [g for g in by.values() if len(g) > 1]
+
+
+def _ambiguous(
+    spec: MachineSpec,
+    graph: MachineGraph,
+    state: str,
+    trigger: str,
+    live: list[TransitionSpec],
+) -> Iterable[tuple[Diagnostic, tuple[str, int]]]:
+    vocab = spec.vocabulary
+    forms = [graph.dnf_at(t, state) for t in live]
+    index = OverlapIndex([bounds(f, vocab) for f in forms])
+    resolved: set[int] = set()  # positions already reported (the later one of a pair)
+    for j in range(len(live)):
+        if j in resolved:
+            continue
+        for i in index.overlapping(j):
+            first, later = min(i, j), max(i, j)
+            a, b = live[first], live[later]
+            if later in resolved or _distinct_priorities(a, b):
+                continue
+            if holds(conjoin(forms[first], forms[later]), vocab) is False:
+                continue
+            resolved.add(later)
+            what = "can both be enabled" if (a.timed or b.timed) else "can both hold"
+            d = spec.diagnostic(
+                (*b.path, "name"),
+                "ambiguous",
+                f"{a.where} and this transition both leave '{state}' on '{trigger}' and {what}",
+                where=b.where,
+                hint="give them different priority: values (the lowest fires first) or make "
+                "the guards exclude each other",
+            )
+            yield d, ("ambiguous", b.index)
+            if later == j:
+                break
 
 
 def _check_unreachable(spec: MachineSpec, graph: MachineGraph) -> Iterable[Diagnostic]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from engine.expr.analysis import Dnf, analyse, can_hold, holds
+from engine.expr.analysis import Dnf, analyse, holds
 from engine.machines.spec import MachineSpec, TransitionSpec
 from engine.machines.vocabulary import state_names
 
@@ -44,6 +44,7 @@ class MachineGraph:
         }
         self._own = f"state.{spec.name}"
         self._at: dict[tuple[int, str], Dnf] = {}
+        self._verdicts: dict[tuple[int, str], bool | None] = {}
 
     def dnf_at(self, t: TransitionSpec, source: str) -> Dnf:
         """The guard's normal form when leaving ``source`` (its own state is then known)."""
@@ -57,12 +58,19 @@ class MachineGraph:
             self._at[key] = analyse(t.when, self.spec.vocabulary, known)
         return self._at[key]
 
+    def verdict(self, t: TransitionSpec, source: str) -> bool | None:
+        """``holds`` of the guard when leaving ``source``, computed once per pair."""
+        key = (t.index, source)
+        if key not in self._verdicts:
+            self._verdicts[key] = holds(self.dnf_at(t, source), self.spec.vocabulary)
+        return self._verdicts[key]
+
     def can_fire(self, t: TransitionSpec, source: str) -> bool:
-        return can_hold(self.dnf_at(t, source), self.spec.vocabulary)
+        return self.verdict(t, source) is not False
 
     def always(self, t: TransitionSpec, source: str) -> bool:
         """Enabled whenever its trigger arrives in ``source`` (untimed, guard always true)."""
-        return not t.timed and holds(self.dnf_at(t, source), self.spec.vocabulary) is True
+        return not t.timed and self.verdict(t, source) is True
 
     @cached_property
     def edges(self) -> dict[str, list[Edge]]:

@@ -39,10 +39,15 @@ def is_machine_document(data: Any) -> bool:
     return isinstance(data, dict) and "states" in data
 
 
-def load_machine_file(path: str | Path, display: str | None = None) -> MachineSpec:
-    """Load and check one machine file; SpecError with every diagnostic when it is wrong."""
+def load_machine_file(
+    path: str | Path, display: str | None = None, *, document: YamlDocument | None = None
+) -> MachineSpec:
+    """Load and check one machine file; SpecError with every diagnostic when it is wrong.
+
+    ``document`` is the file already read with ``load_yaml_file`` (not read again).
+    """
     p = Path(path)
-    doc = load_yaml_file(p, display)
+    doc = document if document is not None else load_yaml_file(p, display)
     shown = Path(display).parent if display else p.parent
     loader = _Loader(p.parent, system_checks=True, shown=shown)
     loader.cache_parts = _cache_parts(p, display)

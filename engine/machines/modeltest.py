@@ -82,7 +82,7 @@ class Step:
 
     def holds(self, t: TransitionSpec) -> bool:
         """Whether ``t``'s guard is true in this step's world."""
-        return t.when is None or bool(t.when.evaluate(_Ctx(self.known)))
+        return t.when is None or t.when.evaluate(_Ctx(self.known)) is True
 
 
 class _Ctx(dict):  # type: ignore[type-arg]
@@ -153,11 +153,11 @@ def _verified(
     assignment: Mapping[str, Any],
 ) -> bool:
     ctx = _Ctx({**known, **assignment})
-    if t.when is not None and not t.when.evaluate(ctx):
+    if t.when is not None and t.when.evaluate(ctx) is not True:
         return False
-    if any(o.when is None or o.when.evaluate(ctx) for o in before if not o.timed):
+    if any(o.when is None or o.when.evaluate(ctx) is True for o in before if not o.timed):
         return False
-    return all(e.evaluate(ctx) for e in invariants)
+    return all(e.evaluate(ctx) is True for e in invariants)
 
 
 # -- driving a runner ------------------------------------------------------------------------

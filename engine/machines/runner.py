@@ -23,6 +23,12 @@ were not checked, and no action runs inside the transition that requested it. A
 ``RunnerHost`` (``MachineSystem``) takes over publication, invariants and emission for a
 set of machines; a runner alone does them for itself.
 
+A guard enables its transition, and an invariant holds, only when its value ``is True``:
+guards follow three-valued logic, so a guard over a missing value (VIX not received, an
+event value not sent) is missing and the transition is not enabled, however the guard is
+spelled (``not position.open`` is as missing as ``position.open``); an invariant whose
+value is missing does not hold and is reported like a false one.
+
 Guards run on the fast path (``expr.evaluate``) against a context holding the runner's
 own names (params, state.*, calendar.*, event.*) that falls back to the runtime's facts
 (a live mapping, never copied). A guard holds only when its value is ``True``: a missing

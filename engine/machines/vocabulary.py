@@ -63,7 +63,7 @@ def _state_vocab(peers: Iterable[PeerInfo]) -> dict[str, NameInfo]:
 def _param_info(name: str, kind: str, value: object) -> NameInfo:
     doc = f"parameter {name} = {value!r}"
     if kind == "number":
-        return NameInfo(_N, doc)
+        return NameInfo(_N, doc, constant=value)  # type: ignore[arg-type]
     if kind == "bool":
         return NameInfo(_B, doc)
     if kind == "duration":

@@ -4,6 +4,19 @@
 tabs in indentation and duplicate keys while building plain Python data, and returns a
 ``SourceMap`` from path tuples (``("exits", 2, "when")``) to spans, so schema and
 expression errors can point into the user's file: line, column, the line's text.
+
+Rule and machine files are small, hand-written documents, so the loader bounds what a
+hostile or careless file can make it do, and reports each case at its line and column:
+
+- anchors and aliases (``&x``, ``*x``) are refused: a ten-line "billion laughs" file
+  otherwise expands to gigabytes, and a recursive alias never ends;
+- nesting deeper than ``MAX_YAML_DEPTH`` is refused before the tree is built;
+- only plain tags are read (text, numbers, booleans, null, dates); a value its tag cannot
+  construct (``!!float abc``, a 5,000-digit integer, a date with month 13) is an error;
+- numbers beyond ``MAX_MAGNITUDE`` (``1e999`` and ``.inf`` read as infinity, ``.nan``)
+  are refused wherever they appear: no setting, parameter or limit needs them;
+- a control character is reported at its real line, and files over ``MAX_YAML_BYTES``
+  are refused unread.
 """
 
 from __future__ import annotations
@@ -16,8 +29,31 @@ import yaml
 
 from engine.diagnostics import Diagnostic
 from engine.errors import SpecError
+from engine.expr._limits import MAX_MAGNITUDE
 
-__all__ = ["Path_", "SourceMap", "Span", "YamlDocument", "load_yaml", "load_yaml_file"]
+__all__ = [
+    "MAX_YAML_BYTES",
+    "MAX_YAML_DEPTH",
+    "Path_",
+    "SourceMap",
+    "Span",
+    "YamlDocument",
+    "load_yaml",
+    "load_yaml_file",
+]
+
+#: Deepest nesting of mappings and lists in a rule or machine file.
+MAX_YAML_DEPTH = 50
+#: Largest rule or machine file read, in bytes.
+MAX_YAML_BYTES = 2_000_000
+#: Most anchor, alias or depth problems reported for one file.
+_MAX_REPORTED = 20
+
+_TAG = "tag:yaml.org,2002:"
+#: The tags a rule or machine file may use (explicitly or by plain YAML resolution).
+_PLAIN_TAGS = frozenset(
+    _TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
 
 #: A path into the loaded data: keys and list indices.
 Path_ = tuple[str | int, ...]
@@ -161,17 +197,62 @@ class _Builder:
     def __init__(self, source: SourceMap) -> None:
         self.source = source
         self.diagnostics: list[Diagnostic] = []
+        self.fatal: list[Diagnostic] = []  # values that could not be read at all
         self.constructor = yaml.SafeLoader("")
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.source.values[path] = Span.of(node)
+        if node.tag not in _PLAIN_TAGS:
+            self.fatal.append(
+                self._at(
+                    node,
+                    "yaml-tag",
+                    f"tag '{node.tag.replace(_TAG, '!!')}' is not allowed in this file",
+                    hint="write plain text, numbers, true/false, lists and mappings",
+                )
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         self.source.scalars[path] = node
-        return self.constructor.construct_object(node, deep=True)
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        """The scalar's value; a value its tag cannot hold is a located error."""
+        kind = node.tag.replace(_TAG, "")
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError) as e:
+            if "digits" in str(e):
+                detail = " (it has thousands of digits)"
+            elif isinstance(e, ValueError | OverflowError):
+                detail = f" ({e})"
+            else:
+                detail = ""
+            self.fatal.append(
+                self._at(
+                    node,
+                    "bad-value",
+                    f"{node.value[:40]!r} is not a valid {kind}{detail}",
+                    hint="quote it if it is meant as text",
+                )
+            )
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # also NaN
+                self.fatal.append(
+                    self._at(
+                        node,
+                        "bad-number",
+                        f"{node.value[:40]!r} is not a finite number within ±{MAX_MAGNITUDE:.4g}",
+                        hint="write an ordinary number",
+                    )
+                )
+                return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -182,7 +263,22 @@ class _Builder:
                     self._at(key_node, "bad-key", "a key must be a plain name, not a list or map")
                 )
                 continue
-            key = self.constructor.construct_object(key_node, deep=True)
+            if key_node.tag not in _PLAIN_TAGS:
+                merge = key_node.tag == _TAG + "merge"
+                self.fatal.append(
+                    self._at(
+                        key_node,
+                        "yaml-tag",
+                        "merge keys (<<) are not allowed in this file"
+                        if merge
+                        else f"tag '{key_node.tag.replace(_TAG, '!!')}' is not allowed on a key",
+                        hint="write every key and value out where it is used",
+                    )
+                )
+                continue
+            key = self._scalar(key_node)
+            if key is None and self.fatal:
+                continue
             if not isinstance(key, str):
                 key = str(key)
             if key in out:
@@ -232,7 +328,25 @@ def _tab_diagnostics(source: SourceMap) -> list[Diagnostic]:
     return out
 
 
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
 def _syntax_diagnostic(source: SourceMap, e: yaml.YAMLError) -> Diagnostic:
+    if isinstance(e, yaml.reader.ReaderError):  # a character YAML does not allow
+        line, col = _line_col(source.text, e.position)
+        message = f"YAML syntax error: character U+{e.character:04X} is not allowed in YAML"
+        return Diagnostic(
+            source.file,
+            line,
+            col,
+            "yaml-syntax",
+            message,
+            hint="remove it (a control character, often pasted along with text)",
+            source_line=source.line_text(line),
+        )
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = getattr(e, "problem", None) or str(e)
@@ -241,6 +355,66 @@ def _syntax_diagnostic(source: SourceMap, e: yaml.YAMLError) -> Diagnostic:
     return Diagnostic(
         source.file, line, col, "yaml-syntax", message, source_line=source.line_text(line)
     )
+
+
+def _event_problems(events: Any, source: SourceMap) -> list[Diagnostic]:
+    """Anchors, aliases and too-deep nesting, found in the event stream before any tree
+    is built (a tree of aliases can be exponentially large, or endless)."""
+    out: list[Diagnostic] = []
+    depth = 0
+
+    def at(event: Any, code: str, message: str, hint: str) -> Diagnostic:
+        line, col = event.start_mark.line + 1, event.start_mark.column + 1
+        return Diagnostic(
+            source.file, line, col, code, message, hint=hint, source_line=source.line_text(line)
+        )
+
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            out.append(
+                at(
+                    event,
+                    "yaml-alias",
+                    f"alias '*{event.anchor}' is not allowed in rule and machine files",
+                    "write the value out where it is used",
+                )
+            )
+        elif getattr(event, "anchor", None) is not None:
+            out.append(
+                at(
+                    event,
+                    "yaml-anchor",
+                    f"anchor '&{event.anchor}' is not allowed in rule and machine files",
+                    "remove the anchor and write the value out where it is used",
+                )
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                out.append(
+                    at(
+                        event,
+                        "too-deep",
+                        f"lists and mappings are nested deeper than {MAX_YAML_DEPTH} levels",
+                        "a rule or machine file needs only a few levels",
+                    )
+                )
+                break
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if len(out) >= _MAX_REPORTED:
+            break
+    return out
+
+
+def _scan(text: str, source: SourceMap) -> list[Diagnostic]:
+    """Event-level problems; a syntax error is raised with the pure-Python parser's words."""
+    try:
+        return _event_problems(yaml.parse(text, Loader=_FAST_LOADER), source)
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+        return _event_problems(yaml.parse(text, Loader=yaml.SafeLoader), source)
 
 
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -265,22 +439,22 @@ def load_yaml(text: str, file: str) -> YamlDocument:
     source = SourceMap(file, text)
     tabs = _tab_diagnostics(source)
     try:
-        root = _compose(text)
+        problems = _scan(text, source)
+        root = None if problems else _compose(text)
     except yaml.YAMLError as e:
         syntax = _syntax_diagnostic(source, e)
         same_line = any(t.line == syntax.line for t in tabs)
         raise SpecError(tabs if same_line else [*tabs, syntax]) from None
-    if tabs:
-        raise SpecError(tabs)
+    if tabs or problems:
+        raise SpecError([*tabs, *problems])
     if root is None:
         raise SpecError(
             [Diagnostic(file, 1, 1, "empty-file", "the file is empty; expected a YAML mapping")]
         )
     builder = _Builder(source)
-    try:
-        data = builder.build(root, ())
-    except yaml.YAMLError as e:  # a bad tag or an unconstructable scalar
-        raise SpecError([*builder.diagnostics, _syntax_diagnostic(source, e)]) from None
+    data = builder.build(root, ())
+    if builder.fatal:
+        raise SpecError([*builder.diagnostics, *builder.fatal])
     return YamlDocument(data, source, builder.diagnostics)
 
 
@@ -288,6 +462,19 @@ def load_yaml_file(path: str | Path, display: str | None = None) -> YamlDocument
     p = Path(path)
     name = display or str(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_YAML_BYTES:
+            raise SpecError(
+                [
+                    Diagnostic(
+                        name,
+                        1,
+                        1,
+                        "too-large",
+                        f"the file is {p.stat().st_size:,} bytes; rule and machine files "
+                        f"are at most {MAX_YAML_BYTES:,}",
+                    )
+                ]
+            )
         raw = p.read_bytes()
     except OSError as e:
         raise SpecError(

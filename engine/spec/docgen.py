@@ -117,6 +117,7 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     "bad-date": ("a date literal that is not 'YYYY-MM-DD'", _rule("date == '07-01-2025'")),
     "bad-choice": ("a string a name can never equal", _rule("position.side == 'CALL'")),
     "power-too-large": ("a constant power past the bound", _rule("vix < 10 ** 100")),
+    "bad-number": ("a number literal beyond the range of numbers", _rule("vix < 1e999")),
     "string-too-long": (
         "a string literal past the limit",
         _rule("position.side == '" + "x" * 201 + "'"),
@@ -182,15 +183,19 @@ def _limits() -> str:
     from engine.expr import _limits as limits
 
     rows = ["| limit | value | meaning |", "|---|---|---|"]
-    for name in ("MAX_SOURCE_LENGTH", "MAX_DEPTH", "MAX_NODES", "MAX_STRING_LITERAL", "MAX_POWER"):
-        doc = {
-            "MAX_SOURCE_LENGTH": "characters in one expression",
-            "MAX_DEPTH": "levels of brackets or nested operators",
-            "MAX_NODES": "parts (names, literals, operators) in one expression",
-            "MAX_STRING_LITERAL": "characters in one string literal",
-            "MAX_POWER": "largest base or exponent of `**` (a larger one gives a missing value)",
-        }[name]
-        rows.append(f"| `{name}` | {getattr(limits, name):,} | {doc} |")
+    docs = {
+        "MAX_SOURCE_LENGTH": "characters in one expression",
+        "MAX_DEPTH": "levels of brackets or nested operators",
+        "MAX_NODES": "parts (names, literals, operators) in one expression",
+        "MAX_STRING_LITERAL": "characters in one string literal",
+        "MAX_POWER": "largest base or exponent of `**` (a larger one gives a missing value)",
+        "MAX_MAGNITUDE": "largest size of a number: a literal or parameter beyond it (or "
+        "`.inf`, `.nan`) is refused at load, a result beyond it is missing",
+    }
+    for name, doc in docs.items():
+        value = getattr(limits, name)
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
+        rows.append(f"| `{name}` | {shown} | {doc} |")
     return "\n".join(rows) + "\n"
 
 

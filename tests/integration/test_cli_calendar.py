@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -73,34 +73,46 @@ def test_calendar_when_cm_segment_then_cash_hours(capsys: pytest.CaptureFixture[
     assert "09:15-15:30" in _line(out, "2026-11-23 Mon")
 
 
-def test_calendar_when_no_from_then_starts_today_in_ist(
+def test_calendar_when_no_from_then_starts_today_in_ist_and_never_fails(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     today = datetime.now(IST).date()
-    rc, out, err = _run(capsys)
-    cal = Calendar.default()
-    if cal.covers(today) and cal.covers(today + timedelta(days=9)):
-        assert rc == 0 and out.startswith(f"NSE sessions {today.isoformat()} ..")
-    else:  # the shipped files no longer cover today: the error says how to extend them
-        assert rc == 2 and "outside the calendar" in err
+    rc, out, err = _run(capsys, "--days", "40")
+    assert rc == 0 and err == "" and out.startswith(f"NSE sessions {today.isoformat()} ..")
+    left = Calendar.default().verified_days_left(today)
+    assert (f"{left} days of verified coverage left" in out) or "has ended" in out
 
 
-def test_calendar_when_from_is_outside_the_files_then_clean_error_exit_2(
+def test_calendar_when_from_is_before_any_known_hours_then_clean_error_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rc, out, err = _run(capsys, "--from", "2023-05-02")
+    rc, out, err = _run(capsys, "--from", "2008-05-02")
     assert rc == 2 and out == ""
-    assert err.startswith("error: 2023-05-02 is outside the calendar (2024-01-01 .. 2026-12-31)")
+    assert err.startswith("error: 2008-05-02 is outside the calendar (2009-01-01 .. 2036-12-31)")
     assert "Traceback" not in err
 
 
-def test_calendar_when_window_runs_past_the_files_then_prints_what_is_known_and_exit_2(
+def test_calendar_when_window_runs_past_the_verified_files_then_provisional_days_and_how_to_add(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     rc, out, err = _run(capsys, "--from", "2026-12-28", "--days", "10")
-    assert rc == 2
+    assert rc == 0 and err == ""
     assert "NIFTY monthly expiry, lot 65" in _line(out, "2026-12-29 Tue")
-    assert "2027-01-06 is outside the calendar" in err
+    assert "provisional" not in _line(out, "2026-12-31 Thu")
+    assert "09:15-15:40" in _line(out, "2027-01-01 Fri") and "provisional" in out
+    lines = out.splitlines()
+    i = lines.index(_line(out, "2027-01-05 Tue"))
+    assert "provisional" in lines[i] and "NIFTY weekly expiry, lot 65" in lines[i + 1]
+    assert "holidays.csv" in out and "coverage.csv" in out and "--calendar-dir" in out
+
+
+def test_calendar_when_history_then_provisional_regular_hours_of_the_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc, out, _ = _run(capsys, "--from", "2009-12-31", "--days", "5")
+    assert rc == 0
+    assert "09:55-15:30" in _line(out, "2009-12-31 Thu")
+    assert "09:00-15:30" in _line(out, "2010-01-04 Mon")
 
 
 def test_calendar_when_unknown_underlying_then_clean_error(

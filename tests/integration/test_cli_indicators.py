@@ -158,7 +158,7 @@ def test_indicators_table_when_default_then_aligned_columns_and_dash_for_warm_up
     assert lines[-1].startswith("2024-01-03 00:00   21661.10") and lines[-1].endswith("-")
 
 
-def test_indicators_when_2009_data_then_derived_calendar_noted_and_hours_from_0955(
+def test_indicators_when_2009_data_then_provisional_calendar_noted_and_hours_from_0955(
     capsys: pytest.CaptureFixture[str], market_dir: Path, tmp_path: Path
 ) -> None:
     head = (market_dir / "nifty_1m_2009.csv").read_text().splitlines()[: 1 + 3 * 336]
@@ -177,7 +177,7 @@ def test_indicators_when_2009_data_then_derived_calendar_noted_and_hours_from_09
         "--to",
         "2009-01-02",
     )
-    assert rc == 0 and "# calendar: derived from the file's own bars" in out
+    assert rc == 0 and "# calendar: shipped NSE calendar, provisional" in out
     assert "2009-01-02 09:55" in out and "09:15" not in out
 
 
@@ -256,4 +256,4 @@ def test_indicators_when_run_as_console_script_then_csv_on_stdout(market_dir: Pa
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert len(rows) == 40 and rows[0]["rsi(14)"] == "" and rows[-1]["rsi(14)"] != ""
-    assert "derived from the file" in proc.stderr
+    assert "provisional for the file's dates" in proc.stderr

@@ -12,9 +12,9 @@ from datetime import time
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from simpleeval import SimpleEval
 
 from engine.expr import FUNCTIONS, OPERATORS, Missing, NameInfo, ValueType, Vocabulary, compile_expr
+from engine.expr._reference import KleeneEval
 
 NUMBER_NAMES = [
     "daily.adx",
@@ -161,7 +161,7 @@ def test_compiled_when_no_time_literal_then_equals_simpleeval_on_original_text(
     source: str, context: dict[str, object]
 ) -> None:
     expr = checked(source)
-    evaluator = SimpleEval(
+    evaluator = KleeneEval(
         operators=dict(OPERATORS),
         functions={name: info.fn for name, info in FUNCTIONS.items()},
         names=nested(context),

@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from engine.clock import SimClock
 from engine.errors import InvalidTransition
 from engine.expr import MISSING, NameInfo, ValueType, Vocabulary, compile_expr
-from engine.expr.analysis import analyse, holds, witness
+from engine.expr.analysis import analyse, holds, negate, witness
 from engine.machines import (
     MachineRunner,
     MachineSpec,
@@ -61,7 +61,11 @@ atoms = st.one_of(
         st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
         numbers,
     ),
-    st.builds(lambda op, c: f"abs(x) {op} {c}", st.sampled_from(["<", ">=", "=="]), numbers),
+    st.builds(
+        lambda op, c: f"abs(x) {op} {c}",
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        numbers,
+    ),
     st.builds(
         lambda op, c: f"side {op} '{c}'",
         st.sampled_from(["==", "!="]),
@@ -98,11 +102,24 @@ def test_analysis_when_it_decides_then_every_evaluation_agrees(source: str, samp
     verdict = holds(dnf, VOCAB)
     for sample in samples:
         if verdict is not None:
-            assert bool(expr.evaluate(sample)) is verdict, (source, sample)
+            assert (expr.evaluate(sample) is True) is verdict, (source, sample)
     for assignment in witness(dnf, VOCAB):
         context = {**{n: MISSING for n in ("x", "y", "flag", "side")}, **assignment}
         if all(op not in source for op in ("x > y", "x + y")):
-            assert expr.evaluate(context), (source, assignment)
+            assert expr.evaluate(context) is True, (source, assignment)
+        break
+
+
+@settings(max_examples=300, deadline=None)
+@given(guards)
+def test_negate_when_witness_found_then_guard_does_not_hold_there(source: str) -> None:
+    """negate() is "does not hold": false or missing, the way the runner skips a guard."""
+    expr = compile_expr(source, VOCAB)
+    not_holding = negate(analyse(expr, VOCAB, {}))
+    for assignment in witness(not_holding, VOCAB):
+        context = {**{n: MISSING for n in ("x", "y", "flag", "side")}, **assignment}
+        if all(op not in source for op in ("x > y", "x + y")):
+            assert expr.evaluate(context) is not True, (source, assignment)
         break
 
 

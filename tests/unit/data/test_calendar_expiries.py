@@ -119,11 +119,51 @@ def test_expiries_when_on_expiry_day_then_it_is_included(cal: Calendar) -> None:
     assert cal.next_expiry("NIFTY", date(2025, 9, 2)).date == date(2025, 9, 2)
 
 
-def test_expiries_when_count_runs_past_the_calendar_then_calendar_error(cal: Calendar) -> None:
-    with pytest.raises(CalendarError, match=r"only 1 NIFTY expiries .*2026-12-31.*3 were asked"):
-        cal.expiries("NIFTY", date(2026, 12, 25), count=3)
+def test_expiries_when_count_runs_past_the_verified_files_then_provisional_ones(
+    cal: Calendar,
+) -> None:
+    found = cal.expiries("NIFTY", date(2026, 12, 25), count=3)
+    assert [(e.date, e.provisional) for e in found] == [
+        (date(2026, 12, 29), False),  # the December monthly, verified
+        (date(2027, 1, 5), True),  # Tuesdays, by the rules in force
+        (date(2027, 1, 12), True),
+    ]
+    assert cal.lot_size("NIFTY", date(2027, 1, 5)) == 65  # the lot in force, provisional
+
+
+def test_expiries_when_count_runs_past_what_the_calendar_answers_then_error(
+    cal: Calendar,
+) -> None:
+    with pytest.raises(CalendarError, match=r"only 1 NIFTY expiries .*2036-12-31.*3 were asked"):
+        cal.expiries("NIFTY", date(2036, 12, 25), count=3)
     with pytest.raises(CalendarError, match="outside the calendar"):
-        cal.expiries("NIFTY", date(2023, 12, 28))
+        cal.expiries("NIFTY", date(2008, 12, 28))
+
+
+def test_expiries_when_history_then_weeklies_only_after_they_were_listed(cal: Calendar) -> None:
+    nifty = cal.expiries("NIFTY", date(2019, 1, 1), until=date(2019, 2, 28))
+    assert [(e.date, e.kind) for e in nifty] == [
+        (date(2019, 1, 31), "monthly"),
+        (date(2019, 2, 14), "weekly"),  # NIFTY weeklies from February 2019
+        (date(2019, 2, 21), "weekly"),
+        (date(2019, 2, 28), "monthly"),
+    ]
+    assert all(e.provisional for e in nifty)
+    bank = cal.expiries("BANKNIFTY", date(2018, 3, 1), until=date(2018, 3, 31))
+    # Thursdays; 2018-03-29 was a holiday (Mahavir Jayanti) the files do not list, so the
+    # provisional answer keeps it (a data file's own days move it: see test_session_grid)
+    assert [e.date.day for e in bank] == [1, 8, 15, 22, 29]
+    assert cal.next_expiry("BANKNIFTY", date(2023, 8, 25)).date == date(2023, 8, 31)
+    assert cal.next_expiry("BANKNIFTY", date(2023, 9, 1)).date == date(2023, 9, 6)  # Wednesday
+
+
+def test_days_to_expiry_when_next_expiry_is_provisional_then_counts_provisional_sessions(
+    cal: Calendar,
+) -> None:
+    expiry = cal.next_expiry("NIFTY", date(2026, 12, 30))
+    assert (expiry.date, expiry.provisional) == (date(2027, 1, 5), True)
+    # Thu 31 Dec (verified), then Fri 1, Mon 4, Tue 5 January (provisional)
+    assert cal.days_to_expiry(date(2026, 12, 30), expiry.date) == (4, 6)
 
 
 def test_expiries_when_unknown_underlying_or_kind_then_calendar_error(cal: Calendar) -> None:

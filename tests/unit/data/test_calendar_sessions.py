@@ -148,13 +148,49 @@ def test_session_when_open_at_then_aware_ist(cal: Calendar) -> None:
         s.contains(datetime(2025, 5, 6, 10, 0))  # noqa: DTZ001
 
 
-@pytest.mark.parametrize("d", [date(2023, 5, 2), date(2023, 12, 31), date(2027, 1, 1)])
-def test_session_when_date_outside_the_files_then_calendar_error(cal: Calendar, d: date) -> None:
+@pytest.mark.parametrize(
+    ("d", "hours"),
+    [
+        (date(2023, 5, 2), "09:15-15:30"),  # history before the verified files
+        (date(2027, 1, 1), "09:15-15:40"),  # a year NSE has not published yet
+        (date(2031, 3, 3), "09:15-15:40"),
+        (date(2009, 6, 2), "09:55-15:30"),  # the regular hours of 2009
+        (date(2010, 1, 5), "09:00-15:30"),  # NSE opened at 09:00 from 2010-01-04
+        (date(2010, 1, 18), "09:15-15:30"),
+    ],
+)
+def test_session_when_weekday_outside_the_verified_files_then_provisional_regular_session(
+    cal: Calendar, d: date, hours: str
+) -> None:
+    s = cal.session(d)
+    assert s is not None and s.kind == "regular" and s.provisional
+    assert s.describe_hours() == hours
+    assert not cal.is_verified(d) and cal.covers(d)
+    assert cal.holiday_name(d) is None  # not known, not "no holiday"
+
+
+def test_session_when_inside_the_verified_files_then_not_provisional(cal: Calendar) -> None:
+    s = cal.session(date(2024, 1, 1))
+    assert s is not None and not s.provisional and cal.is_verified(date(2024, 1, 1))
+    assert cal.session(date(2026, 12, 25)) is None and cal.is_verified(date(2026, 12, 31))
+
+
+@pytest.mark.parametrize("d", [date(2023, 12, 31), date(2027, 1, 2), date(2027, 1, 3)])
+def test_session_when_weekend_outside_the_verified_files_then_closed(
+    cal: Calendar, d: date
+) -> None:
+    assert cal.session(d) is None
+
+
+@pytest.mark.parametrize("d", [date(2008, 12, 31), date(2037, 1, 1), date(1990, 1, 1)])
+def test_session_when_date_beyond_what_the_calendar_answers_then_calendar_error(
+    cal: Calendar, d: date
+) -> None:
     with pytest.raises(CalendarError) as info:
         cal.session(d)
     text = str(info.value)
-    assert f"{d.isoformat()} is outside the calendar (2024-01-01 .. 2026-12-31)" in text
-    assert "derive a calendar from the data file" in text and "holidays.csv" in text
+    assert f"{d.isoformat()} is outside the calendar (2009-01-01 .. 2036-12-31)" in text
+    assert "holidays.csv" in text
 
 
 def test_session_when_given_a_datetime_then_type_error_says_to_pass_a_date(
@@ -176,17 +212,26 @@ def test_next_session_when_before_a_holiday_weekend_then_skips_it(cal: Calendar)
     assert cal.next_session(date(2026, 11, 6)).date == date(2026, 11, 8)  # Sunday Muhurat
 
 
-def test_next_session_when_at_the_range_edges_then_first_and_last_or_error(
+def test_next_session_when_at_the_verified_edges_then_provisional_neighbours(
     cal: Calendar,
 ) -> None:
     assert cal.next_session(date(2023, 12, 31)).date == date(2024, 1, 1)
     assert cal.previous_session(date(2027, 1, 1)).date == date(2026, 12, 31)
-    with pytest.raises(CalendarError, match="no session after 2026-12-31"):
-        cal.next_session(date(2026, 12, 31))
-    with pytest.raises(CalendarError, match="no session before 2024-01-01"):
-        cal.previous_session(date(2024, 1, 1))
-    with pytest.raises(CalendarError, match="2023-12-30 is outside"):
-        cal.next_session(date(2023, 12, 29))
+    after = cal.next_session(date(2026, 12, 31))
+    assert (after.date, after.provisional) == (date(2027, 1, 1), True)
+    before = cal.previous_session(date(2024, 1, 1))
+    assert (before.date, before.provisional) == (date(2023, 12, 29), True)
+
+
+def test_next_session_when_past_what_the_calendar_answers_then_error(cal: Calendar) -> None:
+    assert cal.next_session(date(2036, 12, 30)).date == date(2036, 12, 31)
+    with pytest.raises(CalendarError, match="no session after 2036-12-31"):
+        cal.next_session(date(2036, 12, 31))
+    assert cal.previous_session(date(2009, 1, 2)).date == date(2009, 1, 1)
+    with pytest.raises(CalendarError, match="no session before 2009-01-01"):
+        cal.previous_session(date(2009, 1, 1))
+    with pytest.raises(CalendarError, match="2008-12-30 is outside"):
+        cal.next_session(date(2008, 12, 29))
 
 
 def test_sessions_when_a_week_with_a_holiday_then_only_trading_days_in_order(

@@ -74,7 +74,7 @@ def test_find_gaps_when_nifty_1m_2024_then_exactly_the_five_missing_sessions(
     ]
 
 
-def test_find_gaps_when_derived_calendar_then_missing_sessions_unknown(
+def test_find_gaps_when_file_before_the_verified_calendar_then_missing_sessions_unknown(
     market_bars: MarketBars,
 ) -> None:
     bars = [
@@ -85,9 +85,11 @@ def test_find_gaps_when_derived_calendar_then_missing_sessions_unknown(
     choice = choose_calendar([b.ts_event for b in bars])
     report = find_gaps(bars, SessionGrid(choice.calendar, "CM"), derived=choice.derived)
     assert choice.derived and report.missing_sessions is None
-    # 2009-01-23 starts at 10:04 and lacks the 10:08 bar: one minute inside the session
+    # 2009-01-23 starts at 10:04, nine minutes after the regular 09:55 open, and lacks
+    # the 10:08 bar: one minute inside the session
     assert [(g.session_date, g.kind, g.duration_ns // NANOS) for g in report.gaps] == [
-        (date(2009, 1, 23), "intraday", 60)
+        (date(2009, 1, 23), "late_start", 540),
+        (date(2009, 1, 23), "intraday", 60),
     ]
 
 

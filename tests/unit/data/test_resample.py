@@ -305,11 +305,11 @@ def test_resample_when_15m_source_then_hourly_bars_from_four_each(market_bars: M
     assert hours[0].high == max(b.high for b in day[:4])
 
 
-def test_resample_when_2009_file_then_derived_sessions_anchor_hours_at_first_bar(
+def test_resample_when_2009_file_then_hours_anchor_at_the_0955_regular_open(
     market_bars: MarketBars,
 ) -> None:
     bars, grid, note = _first_days(market_bars, "nifty_1m_2009.csv", date(2009, 1, 5))
-    assert "derived from the file" in note and "anchored at that first bar" in note
+    assert "provisional" in note and "regular hours in force" in note
     day = [b for b in bars if b.trading_date == date(2009, 1, 2)]
     assert [hhmm(b.ts_event) for b in resample(day, Timeframe.H1, grid).bars] == [
         "09:55",

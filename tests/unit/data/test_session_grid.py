@@ -49,9 +49,16 @@ def test_grid_when_session_hours_unpublished_then_whole_day_part(grid: SessionGr
     assert span.parts == ((ist(2026, 11, 8), ist(2026, 11, 9)),)
 
 
-def test_grid_when_date_outside_calendar_then_calendar_error(grid: SessionGrid) -> None:
+def test_grid_when_date_before_the_verified_files_then_provisional_span(grid: SessionGrid) -> None:
+    span = grid.span(date(2023, 6, 1))
+    assert span is not None and span.provisional and span.describe() == "09:15-15:30"
+    verified = grid.span(date(2024, 6, 3))
+    assert verified is not None and not verified.provisional
+
+
+def test_grid_when_date_before_any_known_hours_then_calendar_error(grid: SessionGrid) -> None:
     with pytest.raises(CalendarError, match="outside the calendar"):
-        grid.span(date(2023, 6, 1))
+        grid.span(date(2008, 6, 2))
 
 
 def test_choose_calendar_when_dates_covered_then_shipped_calendar() -> None:
@@ -59,9 +66,22 @@ def test_choose_calendar_when_dates_covered_then_shipped_calendar() -> None:
     assert not choice.derived and choice.calendar is Calendar.default()
 
 
-def test_choose_calendar_when_dates_before_coverage_then_derived_and_note_says_so() -> None:
-    choice = choose_calendar([ist(2009, 1, 2, 9, 55), ist(2009, 1, 2, 9, 56)])
+def test_choose_calendar_when_2009_dates_then_file_days_at_the_regular_hours() -> None:
+    choice = choose_calendar([ist(2009, 1, 2, 9, 55), ist(2009, 1, 6, 9, 56)])
     assert choice.derived
-    assert "derived from the file's own bars (2009-01-02..2009-01-02" in choice.note
+    assert "provisional for the file's dates outside its verified 2024-01-01..2026-12-31" in (
+        choice.note
+    )
     span = SessionGrid(choice.calendar, "CM").span(date(2009, 1, 2))
+    assert span is not None and span.provisional and span.describe() == "09:55-15:30"
+    assert SessionGrid(choice.calendar, "CM").span(date(2009, 1, 5)) is None  # no bars
+    later = SessionGrid(choice.calendar, "CM").span(date(2009, 1, 7))  # after the file
+    assert later is not None and later.provisional
+
+
+def test_choose_calendar_when_before_any_known_hours_then_derived_from_the_bars() -> None:
+    choice = choose_calendar([ist(2005, 4, 1, 9, 55), ist(2005, 4, 1, 9, 56)])
+    assert choice.derived
+    assert "derived from the file's own bars (2005-04-01..2005-04-01" in choice.note
+    span = SessionGrid(choice.calendar, "CM").span(date(2005, 4, 1))
     assert span is not None and span.describe() == "09:55-09:57"

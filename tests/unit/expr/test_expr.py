@@ -73,12 +73,13 @@ def test_evaluate_when_time_or_date_literal_then_compares_as_time(
         "-h1.prev.plus_di < 0",
     ],
 )
-def test_evaluate_when_value_missing_then_comparison_is_false_without_exception(
+def test_evaluate_when_value_missing_then_comparison_is_missing_without_exception(
     vocab, context, source: str
 ) -> None:
     e = compile_expr(source, vocab)
-    assert e.evaluate(context) is False
-    assert e.trace(context).value is False
+    reason = "h1.plus_di not ready (9 of 15 bars)"
+    for value in (e.evaluate(context), e.trace(context).value, e.reference(context)):
+        assert is_missing(value) and value.reason == reason
 
 
 def test_trace_when_value_missing_then_says_why(vocab, context) -> None:
@@ -100,7 +101,8 @@ def test_evaluate_when_arithmetic_fails_then_missing_not_exception(
     vocab, context, source: str, reason: str
 ) -> None:
     e = compile_expr(source, vocab)
-    assert e.evaluate(context) is False
+    value = e.evaluate(context)
+    assert is_missing(value) and value.reason == reason
     arith = e.trace(context).root.children[0]
     assert is_missing(arith.value) and arith.value.reason == reason
 
@@ -187,9 +189,10 @@ def test_evaluate_when_number_expected_then_returns_number(vocab, context) -> No
     assert e.type is ValueType.NUMBER and e.evaluate(context) == 31
 
 
-def test_missing_when_used_in_bool_context_then_false() -> None:
+def test_missing_when_compared_or_computed_then_stays_missing() -> None:
     m = Missing("x")
-    assert not m and (m == m) is False and (m != m) is False
+    assert (m == m) is m and (m != 1) is m and (1 < m) is m and (m + 1) is m
+    assert bool(m) is False  # a missing condition does not hold
     assert repr(m) == "<missing: x>"
 
 
@@ -226,7 +229,7 @@ def test_crossing_when_values_move_then_edge_not_level(
     assert up.reference(ctx) is above and up.trace(ctx).value is above
 
 
-def test_crossing_when_previous_bar_missing_then_false_and_trace_says_why() -> None:
+def test_crossing_when_previous_bar_missing_then_missing_and_trace_says_why() -> None:
     from engine.expr import Vocabulary
 
     vocab = Vocabulary.of({n: ValueType.NUMBER for n in CROSS_VOCAB_NAMES})
@@ -236,8 +239,11 @@ def test_crossing_when_previous_bar_missing_then_false_and_trace_says_why() -> N
         "m5.ema9": 101,
         "m5.ema21": 100,
     }
-    trace = compile_expr("crosses_above(m5.ema9, m5.ema21)", vocab).trace(ctx)
-    assert trace.value is False
+    expr = compile_expr("crosses_above(m5.ema9, m5.ema21)", vocab)
+    trace = expr.trace(ctx)
+    assert is_missing(trace.value) and is_missing(expr.evaluate(ctx))
+    ctx["m5.ema9"] = 99  # now below: the crossing is false whatever the previous bar was
+    assert expr.evaluate(ctx) is False and expr.trace(ctx).value is False
     assert [c.text for c in trace.root.children] == [
         "m5.prev.ema9 <= m5.prev.ema21",
         "m5.ema9 > m5.ema21",

@@ -83,6 +83,8 @@ transitions:
         "abs(underlying.change_5m_pct) < 1 and underlying.change_5m_pct > 2",
         "time > '15:00' and time < '09:15'",
         "vix != 3 and vix == 3",
+        # three-valued logic: a missing vix makes both parts missing, not true
+        "not (vix > 30) and not (vix < 40)",
     ],
 )
 def test_check_when_guard_can_never_hold_then_never_true(
@@ -101,7 +103,7 @@ transitions:
     "guard",
     [
         "vix > 30 or vix < 20",
-        "not (vix > 30) and not (vix < 40)",
+        "not (vix > 30) and not (vix < 20)",
         "vix * 2 > 30 and vix < 10",
         "position.side == 'CE' or position.side == 'PE'",
         "account.day_pnl_pct < -params.x",

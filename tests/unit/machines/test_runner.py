@@ -329,7 +329,7 @@ def test_calendar_when_date_outside_the_real_calendar_then_facts_are_missing(
 ) -> None:
     from engine.data.calendar import Calendar
 
-    clock = SimClock(datetime(2031, 3, 3, 9, 30, tzinfo=IST))
+    clock = SimClock(datetime(2005, 3, 3, 9, 30, tzinfo=IST))  # before any known hours
     r = MachineRunner(
         shipped["session"],
         clock=clock,
@@ -337,10 +337,13 @@ def test_calendar_when_date_outside_the_real_calendar_then_facts_are_missing(
         actions=RecordingSink(),
         calendar=Calendar.default(),
     )
+    wake_up = r.spec.candidates("closed", "tick")[0]
+    assert wake_up.name == "wake_up"
     taken = r.tick()
-    # not known to be a session: the safe way, no trading
+    # not known to be a session: wake_up's guard is missing, not true; no trading
+    assert [t.transition for t in taken] == ["no_session"]
     assert [t.dest for t in taken] == ["data_mode"]
-    assert isinstance(taken[0].guard["reads"]["calendar.is_session"], Missing)
+    assert isinstance(wake_up.when.evaluate({"calendar.is_session": Missing("x")}), Missing)
 
 
 @pytest.mark.parametrize("name", ["killswitch", "breakers", "position"])

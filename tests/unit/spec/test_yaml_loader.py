@@ -52,4 +52,6 @@ def test_load_when_file_missing_then_spec_error(tmp_path) -> None:
 def test_load_when_yaml_tag_unknown_then_spec_error() -> None:
     with pytest.raises(SpecError) as info:
         load_yaml("a: !!python/object:os.system 1\n", "f.yaml")
-    assert info.value.diagnostics[-1].code == "yaml-syntax"
+    d = info.value.diagnostics[-1]
+    assert (d.code, d.line, d.col) == ("yaml-tag", 1, 4)
+    assert "'!!python/object:os.system' is not allowed" in d.message
