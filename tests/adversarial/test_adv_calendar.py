@@ -16,7 +16,6 @@ import pytest
 
 from engine.cli.main import main
 from engine.clock import SimClock
-from engine.context import LiveContext, rule_vocabulary
 from engine.data.calendar import SHIPPED_DIR, Calendar
 from engine.data.csv_import import read_bars
 from engine.data.session_grid import SessionGrid, choose_calendar
@@ -76,11 +75,20 @@ def test_calendar_when_2027_then_every_question_a_runtime_asks_has_a_provisional
     assert len(cal.sessions(date(2027, 1, 1), date(2027, 12, 31))) == 261  # every weekday
 
 
-def test_context_when_clock_in_2027_then_dte_and_session_minutes_are_values(cal: Calendar) -> None:
-    ctx = LiveContext(rule_vocabulary({}), {}, calendar=cal)
-    ctx.on_clock(to_ns(datetime(2027, 1, 4, 15, 0, tzinfo=IST)))
-    assert ctx.values["dte"] == 1 and ctx.values["dte_days"] == 1  # Tuesday 2027-01-05
-    assert ctx.values["minutes_to_close"] == 40.0
+def test_day_facts_when_2027_then_dte_and_close_are_values_marked_provisional(
+    cal: Calendar,
+) -> None:
+    from engine.runtime.day import DayFacts, day_number
+
+    day = DayFacts.build(
+        day_number(to_ns(datetime(2027, 1, 4, 12, 0, tzinfo=IST))),
+        SessionGrid(cal, "FO"),
+        ("NIFTY",),
+    )
+    expiry = day.expiries["NIFTY"]
+    assert expiry.dte == 1 and expiry.dte_days == 1  # Tuesday 2027-01-05
+    assert day.close_ns == to_ns(datetime(2027, 1, 4, 15, 40, tzinfo=IST))
+    assert day.provisional
 
 
 def test_session_machine_when_day_in_2027_then_opens_at_the_regular_hours(cal: Calendar) -> None:

@@ -274,11 +274,12 @@ def test_import_when_rows_reversed_then_every_bar_stored_once(
     reversed_file = tmp_path / "banknifty_1m_reversed.csv"
     reversed_file.write_text(lines[0] + "".join(reversed(lines[1:])))
     root = tmp_path / "store"
-    assert main(["data", "import", str(reversed_file), "--root", str(root)]) == 0
+    # exit 1: the one bar at 15:30 (2023-06-01) is outside the session and rejected
+    assert main(["data", "import", str(reversed_file), "--root", str(root)]) == 1
     out = capsys.readouterr().out
-    assert "stored 15001, already stored 0" in out and "rows out of time order: 15000" in out
-    assert main(["data", "import", str(reversed_file), "--root", str(root)]) == 0
-    assert "stored 0, already stored 15001" in capsys.readouterr().out
+    assert "stored 15000, already stored 0" in out and "rows out of time order: 15000" in out
+    assert main(["data", "import", str(reversed_file), "--root", str(root)]) == 1
+    assert "stored 0, already stored 15000" in capsys.readouterr().out
     stored = (root / "timeframes" / "BANKNIFTY" / "1m.jsonl").read_text().splitlines()
     starts = [json.loads(line)["t"] for line in stored[1:]]
-    assert len(starts) == 15001 and starts == sorted(set(starts))
+    assert len(starts) == 15000 and starts == sorted(set(starts))

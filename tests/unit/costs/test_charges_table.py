@@ -169,6 +169,6 @@ def test_from_file_when_date_impossible_then_located_not_a_traceback(tmp_path: P
     text = GOOD.replace("effective_from: 2024-07-01", "effective_from: 2024-02-30")
     (found,) = problems(tmp_path, text)
     assert found.endswith(
-        "charges.yaml:8:26: error[bad-date]: '2024-02-30' is not a date: "
-        "day is out of range for month"
+        "charges.yaml:8:26: error[bad-value]: '2024-02-30' is not a valid timestamp "
+        "(day is out of range for month)"
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from engine.errors import FileAccessError
 from engine.expr import MISSING, Missing
 from engine.journal import SCHEMA_VERSION, Journal, encode_record
 from engine.model.enums import Timeframe
@@ -196,7 +197,7 @@ def test_close_when_records_pending_then_written_and_file_closed(tmp_path: Path)
 def test_journal_when_file_exists_then_refused_and_old_journal_kept(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
     path.write_text('{"kind":"journal","schema":1}\n{"kind":"earlier run"}\n', encoding="utf-8")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileAccessError, match="already exists"):
         Journal(path)
     assert lines(path)[1] == {"kind": "earlier run"}
 

@@ -34,17 +34,13 @@ def test_read_option_bars_when_real_file_then_every_row_with_its_contract(market
     )  # fmt: skip
 
 
-def test_read_option_bars_when_monthly_label_unknown_to_the_calendar_then_located_error(
+def test_read_option_bars_when_monthly_label_in_a_provisional_year_then_the_rule_in_force(
     market_dir: Path,
 ) -> None:
-    with pytest.raises(DataError) as e:
-        read_option_bars(market_dir / NAME)
-    message = str(e.value)
-    assert message.startswith(f"{market_dir / NAME}:2: field 'contract': cannot tell the expiry")
-    assert message.endswith(
-        "of '2023-06 monthly': 2023-06-01 is outside the calendar (2024-01-01 .. 2026-12-31); "
-        "name it (expiries={'2023-06 monthly': date(...)})"
-    )
+    # 2023 is not verified in the shipped calendar: its monthly expiry follows the rule in
+    # force then (the last Thursday); name the expiry to override it
+    bars = read_option_bars(market_dir / NAME)
+    assert {b.expiry for b in bars} == {date(2023, 6, 29)}
 
 
 def test_read_option_bars_when_label_in_calendar_years_then_its_monthly_expiry(

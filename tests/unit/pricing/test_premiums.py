@@ -79,11 +79,12 @@ def test_model_when_expiry_outside_calendar_then_1530_assumed_and_said(
     vix: DailyVixSource,
 ) -> None:
     model = BlackScholesPremiums(vix)
-    quote = model.premium(ist(2023, 6, 5, 10, 0), "NIFTY", 18600.0, 18600.0, "CE", JUNE_2023)
+    far = date(2040, 6, 28)  # beyond what the calendar answers, even provisionally
+    quote = model.premium(ist(2023, 6, 5, 10, 0), "NIFTY", 18600.0, 18600.0, "CE", far)
     assert quote is not None
-    assert quote.inputs["expiry_close"] == "2023-06-28T15:30:00+05:30"
+    assert quote.inputs["expiry_close"] == "2040-06-28T15:30:00+05:30"
     assert quote.inputs["expiry_close_source"] == (
-        "15:30 IST assumed (2023-06-28 is outside the calendar (2024-01-01 .. 2026-12-31))"
+        "15:30 IST assumed (2040-06-28 is outside the calendar (2009-01-01 .. 2036-12-31))"
     )
     holiday = model.premium(
         ist(2024, 6, 20, 10, 0), "NIFTY", 23500.0, 23500.0, "CE", date(2024, 6, 29)

@@ -184,7 +184,7 @@ def test_build_when_underlying_unknown_then_expiry_missing_with_reason(fo: Sessi
 def test_build_when_day_outside_the_calendar_then_no_session_and_missing_expiries(
     fo: SessionGrid,
 ) -> None:
-    d = date(2023, 6, 5)  # before the shipped calendar's first date
+    d = date(2005, 6, 6)  # before anything the calendar answers, even provisionally
     f = facts(d, fo)
     assert not f.is_session and f.parts == ()
     assert isinstance(f.expiries["NIFTY"].dte, Missing)
