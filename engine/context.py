@@ -1,4 +1,4 @@
-"""The namespace expressions read, as views: global facts written once, read by whoever declared them.
+"""The namespace expressions read, as views: shared facts written once, read where declared.
 
 A compiled expression reads a flat dict of dotted names with one constant-key lookup per
 name (``daily.adx``, ``vix``, ``position.pnl_pct``). Which names exist is

@@ -114,7 +114,7 @@ class SessionAggregator:
     def targets(self) -> tuple[Timeframe, ...]:
         return tuple(b.tf for b in self._buckets)
 
-    def on_bar(self, bar: Bar) -> None:
+    def on_bar(self, bar: Bar) -> None:  # noqa: C901 - the per-bar path, inlined
         """Feed one source bar (shorter than every target), in time order."""
         s = bar.ts_event
         if s < self._floor:

@@ -7,7 +7,8 @@ missing value as ``{"missing": reason}``, enums as their value. There is no wall
 time anywhere in a backtest's journal, so the same inputs give a byte-identical file.
 
 The file is opened through ``engine.safe_files`` (never through a link, one writer at a
-time, refused when it exists already). Durability follows the mode: a backtest buffers (no fsync per bar); paper and live call
+time, refused when it exists already). Durability follows the mode: a backtest buffers
+(no fsync per bar); paper and live call
 ``write(..., sync=True)`` for order events and intents, which flushes and fsyncs before
 the call returns, so an intent is on disk before the broker sees it.
 """

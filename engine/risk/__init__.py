@@ -1,1 +1,1 @@
-"""Checks before every order: one small function per limit, each result journaled with its values."""
+"""Checks before every order: one small function per limit, each journaled with its values."""
