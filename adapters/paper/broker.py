@@ -35,6 +35,7 @@ class _Order:
     intent: OrderIntent
     order_id: str
     ts_submitted: int
+    seen_at_submit: int  # market updates the broker had seen when the order came in
     filled: int = 0
     fills: int = 0
 
@@ -50,6 +51,7 @@ class PaperBroker:
         self._working: dict[str, _Order] = {}
         self._positions: dict[str, int] = {}
         self._last_ts = 0
+        self._updates = 0  # market() calls so far: an order fills only on a later one
         self._seq = 0
 
     @property
@@ -77,7 +79,7 @@ class PaperBroker:
             )
             return
         self._seq += 1
-        order = _Order(intent, f"P{self._seq:06d}", intent.ts_decision)
+        order = _Order(intent, f"P{self._seq:06d}", intent.ts_decision, self._updates)
         self._orders[intent.key] = order
         self._working[intent.key] = order
         self._emit(OrderAccepted(intent.key, order.order_id, intent.ts_decision))
@@ -91,9 +93,14 @@ class PaperBroker:
 
     def market(self, symbol: str, ts: int, price: Decimal) -> None:
         self._last_ts = ts
+        self._updates += 1
         for key, order in list(self._working.items()):
             intent = order.intent
-            if intent.instrument.symbol != symbol or ts <= order.ts_submitted:
+            if (
+                intent.instrument.symbol != symbol
+                or order.seen_at_submit >= self._updates  # the price decided on, or earlier
+                or ts < order.ts_submitted  # a stale print from before the decision
+            ):
                 continue
             tick = intent.instrument.tick_size
             fill_price = self.fills.fill_price(intent.side, intent.limit_price, price, tick)

@@ -3,9 +3,10 @@
 =======================  ================================================================
 rule                     meaning
 =======================  ================================================================
-never the same instant   an order is eligible from the first price *after* the instant
-                         it was decided: the next tick, or the next bar's open in a
-                         replay; never the deciding bar's own close
+never the same price     an order is eligible from the first price shown *after* it was
+                         sent: the next tick, or the next bar's open in a replay (which
+                         carries the deciding bar's end as its time); never the price the
+                         decision was made on, never the deciding bar's own close
 limit buy                fills when price + slippage <= limit, at price + slippage
 limit sell               fills when price - slippage >= limit, at price - slippage
 slippage                 max(one tick, ``slippage_pct`` of the price), rounded away from

@@ -70,6 +70,8 @@ class Books:
         else:
             self._exit_event(trader, trade, order, event)
         trader.filled()
+        if trade.open:
+            e.mark_trade(trader)  # position.* at the fill, before any exit looks at them
         e.position_changed(trader)
 
     def _charge(self, trade: Trade, order: WorkingOrder) -> None:

@@ -638,6 +638,16 @@ class Engine:
             trader.mark(premium, u.spot)
         self.publish_account()
 
+    def mark_trade(self, trader: Trader) -> None:
+        """Price one trader's open position now (after a fill)."""
+        trade = trader.trade
+        if trade is None or not trade.open:
+            return
+        inst = trade.instrument
+        premium = self.premium(trade.underlying, inst.expiry, inst.strike, inst.kind)
+        if premium is not None:
+            trader.mark(premium, self.spot(trade.underlying))
+
     def _on_vix(self, event: VixUpdated) -> None:
         ctx = self.ctx
         ctx.set("vix", event.value)

@@ -75,13 +75,22 @@ def test_triggers_when_january_then_breakout_up_buys_calls_and_breakout_down_put
 
 def test_entries_when_decided_on_a_bar_close_then_fill_later_never_at_that_close(backtest) -> None:
     run = backtest()
+    # a decision on a bar's close fills at the next bar's open (stamped with the same
+    # instant, the bar boundary) or later, never at the deciding bar's close
+    index = {id(r): i for i, r in enumerate(run.records)}
+    decided = {r["key"]: r for r in run.kinds("intent")}
+    for fill in run.kinds("order_filled"):
+        intent = decided[fill["key"]]
+        assert fill["ts"] >= intent["ts_decision"] and index[id(fill)] > index[id(intent)]
+        decision = next(
+            r
+            for r in run.records
+            if r["kind"] in ("entry_decision", "exit_decision") and r.get("key") == fill["key"]
+        )
+        premium = decision.get("premium") or decision.get("strike", {}).get("premium")
+        assert premium is not None
     for trade in run.trades:
-        assert trade.entry_ts > trade.decision_ts
-        assert trade.exit_ts > trade.exit_decision_ts
-    fills = {r["key"]: r["ts"] for r in run.kinds("order_filled")}
-    for intent in run.kinds("intent"):
-        if intent["key"] in fills:
-            assert fills[intent["key"]] > intent["ts_decision"]
+        assert trade.entry_ts >= trade.decision_ts and trade.exit_ts >= trade.exit_decision_ts
 
 
 # -- strikes --------------------------------------------------------------------------------
@@ -288,3 +297,27 @@ def test_session_machine_when_2024_then_awake_on_every_trading_day(backtest) -> 
             before = [x for x in run.records[:i] if x["kind"] == "transition"]
             assert before and before[-1]["machine"] == r["machine"]
     json.dumps(run.records)  # the journal is plain JSON
+
+
+# -- the 15-minute strategy on BANKNIFTY 2018-2023 --------------------------------------------
+def test_adx_15m_when_banknifty_2018_2023_then_trades_only_on_directional_days(backtest) -> None:
+    run = backtest(
+        REPO / "rules" / "adx_15m.yaml",
+        data="banknifty_15m_2018_2023.csv",
+        start=None,
+        end=None,
+        daily=None,
+    )
+    direction = {ist(r["ts"]).date(): set(r["sides"]) for r in run.kinds("direction")}
+    assert sum(1 for sides in direction.values() if sides) > 550  # directional days
+    assert len(run.trades) > 50
+    for trade in run.trades:
+        day = ist(trade.decision_ts).date()
+        assert trade.instrument.kind.value in direction[day]
+        assert trade.instrument.underlying == "BANKNIFTY" and trade.instrument.strike % 100 == 0
+        # BANKNIFTY lots were 25 until the contracts expiring 2023-07-20, 15 after
+        expected = 25 if trade.instrument.expiry <= date(2023, 7, 20) else 15
+        assert trade.instrument.lot_size == expected
+    entries = sent(run, "entry_decision")
+    assert {r["strike"]["expiry_kind"] for r in entries} <= {"weekly", "monthly"}
+    assert run.kinds("invalid_trigger") == [] and run.kinds("emergency") == []

@@ -128,15 +128,20 @@ def test_submit_when_quantity_or_price_not_positive_then_rejected(
     assert rig.broker.working == 0
 
 
-def test_market_when_at_the_submission_instant_then_never_fills(contract: Instrument) -> None:
-    """The deciding bar's own close is never the fill (NautilusTrader issue 1537)."""
+def test_market_when_price_was_shown_before_the_order_then_never_fills_on_it(
+    contract: Instrument,
+) -> None:
+    """The deciding bar's own close is never the fill (NautilusTrader issue 1537): only a
+    price shown after the order came in, and not older than the decision, fills it."""
     rig = Rig()
+    rig.broker.market(contract.symbol, T0, D("150.00"))  # the price the decision saw
     rig.broker.submit(intent(contract))
-    rig.broker.market(contract.symbol, T0 - MINUTE, D("150.00"))  # an older price
-    rig.broker.market(contract.symbol, T0, D("150.00"))  # the deciding instant
     assert rig.fills() == []
-    rig.broker.market(contract.symbol, T0 + 1, D("150.00"))  # the next price after it
-    assert [(f.price, f.ts_event) for f in rig.fills()] == [(D("150.15"), T0 + 1)]
+    rig.broker.market(contract.symbol, T0 - MINUTE, D("150.00"))  # a stale, older print
+    assert rig.fills() == []
+    # the next bar's open: shown after the order, stamped with the deciding bar's end
+    rig.broker.market(contract.symbol, T0, D("150.00"))
+    assert [(f.price, f.ts_event) for f in rig.fills()] == [(D("150.15"), T0)]
 
 
 def test_market_when_other_symbol_then_no_fill(contract: Instrument) -> None:
