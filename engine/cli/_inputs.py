@@ -11,7 +11,7 @@ session warms the daily indicators up before the replay starts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ def load_inputs(
     if first and last and first > last:
         raise UserInputError(f"--from {first} is after --to {last}")
     series = _series(rules, rules_path, data)
-    bars = [b for b in series.bars if _inside(b.trading_date, first, last)]
+    bars = _between(series.bars, first, last)
     if not bars:
         raise DataError("no bars between --from and --to", file=data)
     out = Inputs(rules, specs, series, bars, notes=[series.choice.note])
@@ -157,32 +157,49 @@ def _capital(text: str) -> Decimal:
     return value
 
 
-def _daily(out: Inputs, daily: str, first_day: date, last_day: date) -> None:
-    from engine.data.csv_import import read_bars
+def _one_series(path: str, flag: str) -> Any:
+    """The one series of a daily or VIX file, validated (and remembered by the cache)."""
+    from engine.data.series import load_validated_series
 
-    rows = read_bars(_existing(daily, "--daily")).all_bars  # type: ignore[arg-type]
-    out.daily_warmup = [b for b in rows if b.trading_date < first_day]
-    out.daily = [b for b in rows if first_day <= b.trading_date <= last_day]
+    found = load_validated_series(_existing(path, flag))  # type: ignore[arg-type]
+    if len(found) != 1:
+        raise DataError(f"{flag} must hold one series; it holds {len(found)}", file=path)
+    return found[0]
+
+
+def _daily(out: Inputs, daily: str, first_day: date, last_day: date) -> None:
+    rows = _one_series(daily, "--daily").bars
+    out.daily_warmup = _between(rows, None, first_day - timedelta(days=1))
+    out.daily = _between(rows, first_day, last_day)
     out.files["daily"] = str(daily)
 
 
 def _vix(out: Inputs, vix: str, first_day: date, last_day: date) -> None:
-    from engine.data.csv_import import read_bars
-
-    read = read_bars(_existing(vix, "--vix"))  # type: ignore[arg-type]
+    read = _one_series(vix, "--vix")
     if read.timeframe is Timeframe.D1:
-        rows = read.all_bars
-        out.vix_warmup = [b for b in rows if b.trading_date < first_day][-1:]
-        out.vix_daily = [b for b in rows if first_day <= b.trading_date <= last_day]
+        rows = read.bars
+        out.vix_warmup = _between(rows, None, first_day - timedelta(days=1))[-1:]
+        out.vix_daily = _between(rows, first_day, last_day)
     else:
-        out.vix_intraday = [
-            b for b in read.all_bars if _inside(b.trading_date, first_day, last_day)
-        ]
+        out.vix_intraday = _between(read.bars, first_day, last_day)
     out.files["vix"] = str(vix)
 
 
-def _inside(d: date, first: date | None, last: date | None) -> bool:
-    return (first is None or d >= first) and (last is None or d <= last)
+def _between(bars: list[Bar], first: date | None, last: date | None) -> list[Bar]:
+    """The bars (in time order) whose IST trading date is within first..last."""
+    from bisect import bisect_left
+
+    from engine.runtime.day import DAY_NS, day_start_ns
+
+    epoch = date(1970, 1, 1).toordinal()
+    starts = [b.ts_event for b in bars]
+    lo = 0 if first is None else bisect_left(starts, day_start_ns(first.toordinal() - epoch))
+    hi = (
+        len(bars)
+        if last is None
+        else bisect_left(starts, day_start_ns(last.toordinal() - epoch) + DAY_NS)
+    )
+    return bars[lo:hi]
 
 
 def _declared(rules: Any) -> list[Timeframe]:

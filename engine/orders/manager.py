@@ -44,6 +44,7 @@ class WorkingOrder:
     order_id: str | None = None
     filled_qty: int = 0
     fills: list[tuple[Decimal, int]] = field(default_factory=list)  # (price, qty)
+    charged: Decimal = Decimal(0)  # charges booked for it so far
     reason: str = ""
 
     @property
@@ -123,12 +124,19 @@ class OrderManager:
 
     # -- hearing back ----------------------------------------------------------------------
     def on_event(self, event: BrokerEvent) -> WorkingOrder | None:
-        """Apply a broker event; the order it belongs to (None for an unknown key)."""
+        """Apply a broker event; the order it changed (None: an unknown key, or a status
+        event for an order already finished, which changes nothing)."""
         order = self._orders.get(event.key)
         record: dict[str, Any] = {"kind": "order_" + event.kind, "ts": event.ts_event}
         if order is None:
             log.error("broker event for an unknown order {}: {}", event.key, event)
             self.journal.write({**record, "key": event.key, "unknown": True}, sync=True)
+            return None
+        if order.done and not isinstance(event, OrderFilled):
+            # a cancel or reject for an order already finished (it raced the fill): on
+            # record, nothing changes; a late *fill* is always booked, below
+            self.journal.write({**record, "key": event.key, "ignored": f"order {order.status}"},
+                               sync=self._durable)  # fmt: skip
             return None
         if isinstance(event, OrderAccepted):
             order.status = "accepted" if order.status == "submitted" else order.status
@@ -154,8 +162,8 @@ class OrderManager:
             order.status = "rejected"
             order.reason = event.reason
             record.update(key=event.key, reason=event.reason)
-        if order.done:
-            self._working.pop(order.intent.key, None)
+        if order.done and order.intent.key in self._working:
+            del self._working[order.intent.key]
             self._outcomes.append((event.ts_event, order.status == "rejected"))
         self.journal.write(record, sync=self._durable)
         return order

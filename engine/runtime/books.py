@@ -77,7 +77,11 @@ class Books:
     def _charge(self, trade: Trade, order: WorkingOrder) -> None:
         e = self.engine
         breakdown = e.charges.for_order(e.today, order.intent.side.value, order.fills)
-        e.ledger.charge(trade, breakdown.total)
+        extra = breakdown.total - order.charged  # a late fill after the order was done
+        if not extra:
+            return
+        order.charged = breakdown.total
+        e.ledger.charge(trade, extra)
         e.journal.write({"kind": "charges", "ts": e.now_ns, "key": order.intent.key,
                          "trade_id": trade.trade_id, **breakdown.to_dict()})  # fmt: skip
 

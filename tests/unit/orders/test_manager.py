@@ -323,12 +323,6 @@ def test_on_event_when_key_unknown_then_none_and_journaled_as_unknown(
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OrderManager.on_event applies events to an order that is already done: a "
-    "cancel confirmation arriving after the full fill turns 'filled' into 'cancelled' and "
-    "counts the order a second time in the reject-rate window",
-)
 def test_on_event_when_cancel_arrives_after_full_fill_then_order_stays_filled(
     journal: Journal, clock: SimClock, intent_for: Intents
 ) -> None:
@@ -339,7 +333,8 @@ def test_on_event_when_cancel_arrives_after_full_fill_then_order_stays_filled(
     ts = DECISION_NS + MINUTE
     manager.on_event(OrderRejected(rejected.key, "RMS: margin", ts))
     manager.on_event(OrderFilled(filled.key, "F1", filled.qty, D("150.50"), ts, 0, "B1"))
-    order = manager.on_event(OrderCancelled(filled.key, ts + 1, filled.qty, "user", "B1"))
+    assert manager.on_event(OrderCancelled(filled.key, ts + 1, filled.qty, "user", "B1")) is None
+    order = manager.get(filled.key)
     assert order is not None and order.status == "filled"
     assert manager.reject_rate_pct(ts + 1) == 50.0  # one of the two orders done
 
