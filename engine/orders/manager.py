@@ -132,7 +132,7 @@ class OrderManager:
             log.error("broker event for an unknown order {}: {}", event.key, event)
             self.journal.write({**record, "key": event.key, "unknown": True}, sync=True)
             return None
-        if order.done and not isinstance(event, OrderFilled):
+        if order.done and isinstance(event, OrderCancelled | OrderRejected):
             # a cancel or reject for an order already finished (it raced the fill): on
             # record, nothing changes; a late *fill* is always booked, below
             self.journal.write({**record, "key": event.key, "ignored": f"order {order.status}"},
