@@ -86,6 +86,7 @@ def load_inputs(
     bars = _between(series.bars, first, last)
     if not bars:
         raise DataError("no bars between --from and --to", file=data)
+    _check_expiries(rules, rules_path, bars, series.grid.calendar)
     out = Inputs(rules, specs, series, bars, notes=[series.choice.note])
     out.files = {"rules": str(rules_path), "data": str(data)}
     if capital is not None:
@@ -145,6 +146,30 @@ def _series(rules: Any, rules_path: str, data: str) -> Any:
             f"{tf.value}; use a rule written for {tf.value} data"
         )
     return series
+
+
+def _check_expiries(rules: Any, rules_path: str, bars: list[Bar], calendar: Any) -> None:
+    """A weekly expiry the rule asks for must exist on every date of the data: refused at
+    load, with the dates, rather than at the first entry (BANKNIFTY's weeklies ended
+    2024-11-14)."""
+    from engine.data.instruments import CalendarInstruments
+
+    mode = str(rules.strikes.get("expiry", "nearest_weekly"))
+    if mode not in ("nearest_weekly", "next_weekly") or getattr(calendar, "derived", False):
+        return
+    source = CalendarInstruments(calendar)
+    days = sorted({b.trading_date for b in bars[:: max(1, len(bars) // 4000)]} | {
+        bars[0].trading_date, bars[-1].trading_date,
+    })  # fmt: skip
+    for underlying in rules.underlyings:
+        missing = [d for d in days if not source.weekly_available(underlying, d)]
+        if missing:
+            raise UserInputError(
+                f"{rules_path}: strikes.expiry '{mode}' does not exist for {underlying} on "
+                f"{len(missing)} date(s) of the data ({missing[0]} .. {missing[-1]}): it has "
+                "monthly contracts only then; use 'nearest_monthly' or limit the dates "
+                "with --from/--to"
+            )
 
 
 def _capital(text: str) -> Decimal:
