@@ -185,6 +185,7 @@ class Engine:
         self.day: DayFacts | None = None
         self._day_end = -1
         self._next_due = _NEVER
+        self._other_due = _NEVER  # the next deadline other than the data-silence limit
         self._machine_due = _NEVER
         self._machine_due_stale = True
         self._stale_at = _NEVER
@@ -337,7 +338,8 @@ class Engine:
         if self._machine_due_stale:
             self._machine_due = self.machines.next_deadline() or _NEVER
             self._machine_due_stale = False
-        self._next_due = min(self.timers.next_at, self._machine_due, self._stale_at, self._day_end)
+        self._other_due = min(self.timers.next_at, self._machine_due, self._day_end)
+        self._next_due = min(self._other_due, self._stale_at)
 
     def _settle(self) -> None:
         """Run queued actions and broker events, and step touched machines, until quiet."""
@@ -551,7 +553,9 @@ class Engine:
             self._data_arrived(ts)
         elif self._part_lo <= ts < self._part_hi:
             deadline = ts + self._gap_ns
-            self._stale_at = deadline if deadline < self._part_hi else _NEVER
+            stale = self._stale_at = deadline if deadline < self._part_hi else _NEVER
+            other = self._other_due
+            self._next_due = other if other < stale else stale
         else:
             self._arm_stale(ts)
         if self.ctx.touched or self._queue:
