@@ -139,6 +139,7 @@ class MachineRunner:
         listener: Listener | None = None,
         calendar: SessionSource | None = None,
         state: str | None = None,
+        entered_ns: int | None = None,
         name: str | None = None,
         strict: bool = False,
         backend: str = "table",
@@ -161,7 +162,9 @@ class MachineRunner:
         self._now_ns = now
         # at: counts from the start of the day for the first state, so a late start catches up
         self._entered_at_ns = now - (now + IST_OFFSET_NS) % _DAY_NS
-        self._entered_ns = now
+        # A restored machine keeps its absolute deadlines: ``after:`` counts from when the
+        # state was entered, not from the restart.
+        self._entered_ns = now if entered_ns is None else entered_ns
         self._day: date | None = None
         self._day_start_ns = -_DAY_NS  # start of self._day (epoch ns); forces a first load
         self._at_cache: dict[ClockTime, int | None] = {}
