@@ -45,7 +45,7 @@ from pathlib import Path
 from loguru import logger
 
 from engine.data._calendar_files import Fact, HoursRule, load_calendar_files
-from engine.data._derive import Parts, day_parts_from_timestamps
+from engine.data._derive import Parts, day_parts_from_ns, day_parts_from_timestamps
 from engine.data._expiries import compute_expiries
 from engine.data._session import Expiry, Session
 from engine.data._session_table import date_range, tables_from_files, tables_from_parts
@@ -159,14 +159,17 @@ class Calendar:
         )
 
     @classmethod
-    def derive_from_timestamps(cls, ts: Iterable[datetime], bar_seconds: int = 60) -> Calendar:
-        """Sessions read off bar start times (aware datetimes): each IST date with bars.
+    def derive_from_timestamps(
+        cls, ts: Iterable[datetime] | Iterable[int], bar_seconds: int = 60
+    ) -> Calendar:
+        """Sessions read off bar start times (aware datetimes or UTC nanoseconds): each IST
+        date with bars.
 
         The range is the first to the last date with bars; a date inside it without bars
         is not a session (a data gap looks like a holiday here). Both segments get the
         same hours, kind ``"derived"``. A derived calendar has no holidays or contract facts.
         """
-        parts = day_parts_from_timestamps(ts, bar_seconds)
+        parts = _day_parts(ts, bar_seconds)
         days = tables_from_parts(parts, provisional=True)
         first, last = min(parts), max(parts)
         return cls(
@@ -179,7 +182,9 @@ class Calendar:
             derived=True,
         )
 
-    def with_data_days(self, ts: Iterable[datetime], bar_seconds: int = 60) -> Calendar:
+    def with_data_days(
+        self, ts: Iterable[datetime] | Iterable[int], bar_seconds: int = 60
+    ) -> Calendar:
         """This calendar, with the trading days of unverified dates read off a data file.
 
         Inside the verified coverage nothing changes. Outside it, within the file's dates,
@@ -202,7 +207,7 @@ class Calendar:
             facts=self._facts,
             origin=self.origin,
             hours=self._hours,
-            data_days=day_parts_from_timestamps(ts, bar_seconds),
+            data_days=_day_parts(ts, bar_seconds),
         )
 
     # -- dates and sessions -----------------------------------------------------------
@@ -547,3 +552,11 @@ def _meets(parts: Parts, rule: HoursRule) -> bool:
 @lru_cache(maxsize=8)
 def _load_cached(folder: str) -> Calendar:
     return Calendar.from_dir(folder)
+
+
+def _day_parts(ts: Iterable[datetime] | Iterable[int], bar_seconds: int) -> dict[date, Parts]:
+    """Day parts from bar starts given either as aware datetimes or as UTC nanoseconds."""
+    items = ts if isinstance(ts, list | tuple) else list(ts)
+    if items and isinstance(items[0], int):
+        return day_parts_from_ns(items, bar_seconds)  # type: ignore[arg-type]
+    return day_parts_from_timestamps(items, bar_seconds)  # type: ignore[arg-type]

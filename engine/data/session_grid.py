@@ -160,7 +160,7 @@ def choose_calendar(ts_ns: Sequence[int], bar_seconds: int = 60) -> CalendarChoi
     last = ns_to_datetime(max(ts_ns), IST).date()
     if shipped.is_verified(first) and shipped.is_verified(last):
         return CalendarChoice(shipped, False, "calendar: shipped NSE calendar")
-    starts = (ns_to_datetime(t) for t in ts_ns)
+    starts = list(ts_ns)
     verified = f"{shipped.first_date}..{shipped.last_date}"
     if shipped.covers(first) and shipped.covers(last):
         note = (

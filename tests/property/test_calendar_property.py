@@ -74,3 +74,20 @@ def test_derive_when_any_bars_then_parts_cover_them_and_gaps_exceed_30_minutes(
     for (_, end), (start, _) in zip(s.segments, s.segments[1:], strict=False):
         gap = datetime.combine(d, start) - datetime.combine(d, end)
         assert gap > timedelta(minutes=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.integers(min_value=0, max_value=4_000_000_000).map(lambda s: s * 1_000_000_000),
+        min_size=1,
+        max_size=60,
+    ),
+    st.sampled_from([60, 300, 900, 3600, 86400]),
+)
+def test_day_parts_from_ns_equals_the_datetime_path(ts_ns: list[int], bar_seconds: int) -> None:
+    from engine.data._derive import day_parts_from_ns, day_parts_from_timestamps
+    from engine.model.market import ns_to_datetime
+
+    starts = [ns_to_datetime(t) for t in ts_ns]
+    assert day_parts_from_ns(ts_ns, bar_seconds) == day_parts_from_timestamps(starts, bar_seconds)

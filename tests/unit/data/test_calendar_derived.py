@@ -100,3 +100,18 @@ def test_derive_when_no_bars_or_naive_times_then_errors() -> None:
         Calendar.derive_from_timestamps([datetime(2024, 6, 3, 9, 15)])  # noqa: DTZ001
     with pytest.raises(ValueError, match="bar_seconds"):
         Calendar.derive_from_timestamps([datetime(2024, 6, 3, 9, 15, tzinfo=IST)], 0)
+
+
+def test_derive_when_nanoseconds_then_same_days_as_datetimes() -> None:
+    """The integer path (series in nanoseconds) reads the same days off the 2009 file."""
+    from engine.data._derive import day_parts_from_ns, day_parts_from_timestamps
+    from engine.model.market import to_ns
+
+    starts = _bar_starts(MARKET / "nifty_1m_2009.csv")
+    ns = [to_ns(t) for t in starts]
+    assert day_parts_from_ns(ns, 60) == day_parts_from_timestamps(starts, 60)
+    assert day_parts_from_ns(ns, 300) == day_parts_from_timestamps(starts, 300)
+    by_ns = Calendar.derive_from_timestamps(ns)
+    assert by_ns.session(date(2009, 5, 18)) == Calendar.derive_from_timestamps(starts).session(
+        date(2009, 5, 18)
+    )
