@@ -4,10 +4,8 @@ The core (this package) knows nothing of brokers or networks: strategies are YAM
 rules, safety logic is YAML state machines, and adapters implement ``engine.ports``.
 """
 
-from loguru import logger as _logger
-
 __version__ = "0.1.0"
 __all__ = ["__version__"]
 
-# Library manners: the CLI adds sinks; importing the engine never prints.
-_logger.disable("engine")
+# Library manners: the engine logs through ``engine.logs``, which leaves the engine
+# disabled in loguru until the command line (or the user) enables it.

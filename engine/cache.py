@@ -25,11 +25,11 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from loguru import logger
+from engine.logs import category_logger
 
 __all__ = ["cache_dir", "cache_key", "read_entry", "write_entry"]
 
-log = logger.bind(category="cache")
+log = category_logger("cache")
 
 ENV_VAR = "ENGINE_CACHE_DIR"
 _APP = "nse-rule-engine"

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from loguru import logger
-
 from adapters.paper.fills import FillModel
+from engine.logs import category_logger
 from engine.model.trading import (
     OrderAccepted,
     OrderCancelled,
@@ -27,7 +26,7 @@ from engine.ports import BrokerSink, Clock
 
 __all__ = ["PaperBroker"]
 
-log = logger.bind(category="paper")
+log = category_logger("paper")
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from loguru import logger
+from engine.logs import loguru_logger
 
 __all__ = [
     "MASK",
@@ -90,9 +90,9 @@ def redact_record(record: Any) -> None:
 
 def adapter_logger(category: str) -> Any:
     """The logger an adapter module uses: bound to a category, redacting."""
-    return logger.bind(category=category).patch(redact_record)
+    return loguru_logger().bind(category=category).patch(redact_record)
 
 
 def install_log_redaction() -> None:
     """Put the redacting patcher on every loguru record of this process."""
-    logger.configure(patcher=redact_record)
+    loguru_logger().configure(patcher=redact_record)

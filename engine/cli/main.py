@@ -102,12 +102,9 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging(level: str, json_lines: bool) -> None:
-    from loguru import logger
+    from engine.logs import configure_stderr
 
-    logger.remove()
-    logger.add(sys.stderr, level=level, serialize=json_lines)
-    logger.enable("engine")
-    logger.enable("adapters")
+    configure_stderr(level, json_lines, sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from loguru import logger
-
 from engine.data.bounds import shown
 from engine.errors import DataError, FileAccessError
+from engine.logs import category_logger
 from engine.safe_files import Folder
 
 __all__ = [
@@ -49,7 +48,7 @@ __all__ = [
     "repair_tail",
 ]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 T = TypeVar("T")
 # Everything parsing or converting a damaged record can raise: JSONDecodeError and the

@@ -23,9 +23,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from loguru import logger
-
 from engine.data.session_grid import SessionGrid
+from engine.logs import category_logger
 from engine.model.enums import DataIssue, Timeframe
 from engine.model.events import DataEvent, TickRejected
 from engine.model.market import NANOS, Bar, Tick, ns_to_datetime
@@ -33,7 +32,7 @@ from engine.timeutil import IST
 
 __all__ = ["BarBuilder", "SkewStats"]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 _MINUTE = 60 * NANOS
 _M1 = Timeframe.M1

@@ -42,14 +42,13 @@ from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
-from loguru import logger
-
 from engine.data._calendar_files import Fact, HoursRule, load_calendar_files
 from engine.data._derive import Parts, day_parts_from_ns, day_parts_from_timestamps
 from engine.data._expiries import compute_expiries
 from engine.data._session import Expiry, Session
 from engine.data._session_table import date_range, tables_from_files, tables_from_parts
 from engine.errors import CalendarError, DataError
+from engine.logs import category_logger
 
 __all__ = [
     "ENV_VAR",
@@ -63,7 +62,7 @@ __all__ = [
     "Session",
 ]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 ENV_VAR = "ENGINE_CALENDAR_DIR"
 SHIPPED_DIR = Path(__file__).resolve().parent / "calendar_data"

@@ -40,8 +40,6 @@ from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import IO
 
-from loguru import logger
-
 from engine.data.bounds import (
     EARLIEST_NS,
     FIRST_YEAR,
@@ -55,6 +53,7 @@ from engine.data.bounds import (
     shown,
 )
 from engine.errors import DataError
+from engine.logs import category_logger
 from engine.model.enums import DataIssue, Timeframe
 from engine.model.market import NANOS, Bar, make_bar, to_ns
 from engine.timeutil import IST
@@ -68,7 +67,7 @@ __all__ = [
     "symbol_from_name",
 ]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 _TIME_NAMES = ("ts", "timestamp", "datetime", "date", "time")
 _PRICES = ("open", "high", "low", "close")

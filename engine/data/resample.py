@@ -26,9 +26,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from loguru import logger
-
 from engine.data.session_grid import SessionGrid, SessionSpan
+from engine.logs import category_logger
 from engine.model.enums import DataIssue, Timeframe
 from engine.model.events import BarDiscarded, DataEvent
 from engine.model.market import NANOS, Bar, make_bar, ns_to_datetime
@@ -42,7 +41,7 @@ __all__ = [
     "resample",
 ]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 DEFAULT_MAX_GAP_NS = 600 * NANOS
 

@@ -29,10 +29,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from loguru import logger
-
 from engine.data.bounds import symbol_problem
 from engine.data.storage import BAR_SCHEMA, TICK_SCHEMA, _timeframe_of
+from engine.logs import category_logger
 from engine.model.enums import Timeframe
 from engine.model.market import NANOS, to_ns
 from engine.safe_files import Folder, open_folder
@@ -46,7 +45,7 @@ __all__ = [
     "plan_retention",
 ]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 _TICK_FILE = re.compile(r"(?P<symbol>.+)_(?P<day>[0-9]{8})\.jsonl", re.ASCII)
 

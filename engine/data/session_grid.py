@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from loguru import logger
-
+from engine.logs import category_logger
 from engine.model.market import IST_OFFSET_NS, NANOS, ns_to_datetime, to_ns
 from engine.timeutil import IST
 
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CalendarChoice", "CalendarLike", "SessionGrid", "SessionSpan", "choose_calendar"]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 _DAY_NS = 86_400 * NANOS
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

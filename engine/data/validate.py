@@ -32,16 +32,15 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from loguru import logger
-
 from engine.data.session_grid import SessionGrid, SessionSpan
+from engine.logs import category_logger
 from engine.model.enums import DataIssue
 from engine.model.events import BarFlagged, BarRejected, DataEvent
 from engine.model.market import Bar, ist_date_of
 
 __all__ = ["BarValidator", "ValidationConfig", "ValidationReport", "validate_bars"]
 
-log = logger.bind(category="data")
+log = category_logger("data")
 
 _EPS = 1e-9
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from operator import attrgetter
 
-from loguru import logger
-
 from engine.indicators.registry import Core, as_spec, make_core
 from engine.indicators.spec import SOURCES, IndicatorSpec, IndicatorSpecError
+from engine.logs import category_logger
 
 __all__ = ["IndicatorSet"]
 
-log = logger.bind(category="indicators")
+log = category_logger("indicators")
 
 
 class IndicatorSet:

@@ -42,11 +42,10 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from loguru import logger
-
 from engine.clock import Clock
 from engine.errors import CalendarError, InvalidTransition, InvariantViolated
 from engine.expr import Missing, Trace
+from engine.logs import category_logger
 from engine.machines._context import EMPTY, GuardContext, action_rows, needs_calendar, runtime_reads
 from engine.machines.build import ReferenceBackend
 from engine.machines.events import (
@@ -66,7 +65,7 @@ from engine.timeutil import IST
 
 __all__ = ["MAX_CASCADE", "ContextProvider", "MachineRunner", "RunnerHost"]
 
-log = logger.bind(category="machines")
+log = category_logger("machines")
 
 #: Most transitions one tick may take before it is treated as a loop (an emergency).
 MAX_CASCADE = 32

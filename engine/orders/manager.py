@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from loguru import logger
-
 from engine.errors import BrokerError
 from engine.journal import Journal
+from engine.logs import category_logger
 from engine.model.trading import (
     BrokerEvent,
     OrderAccepted,
@@ -32,7 +31,7 @@ from engine.ports import Broker
 
 __all__ = ["OrderManager", "WorkingOrder"]
 
-log = logger.bind(category="orders")
+log = category_logger("orders")
 _MINUTE_NS = 60_000_000_000
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loguru import logger
-
+from engine.logs import category_logger
 from engine.machines import ActionRequested, EmergencyRaised
 from engine.model.trading import OrderPurpose
 from engine.strategy.decide import Trader
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Actions"]
 
-log = logger.bind(category="runtime")
+log = category_logger("runtime")
 
 
 class Actions:

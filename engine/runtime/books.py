@@ -13,8 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from loguru import logger
-
+from engine.logs import category_logger
 from engine.model.trading import (
     BrokerEvent,
     OrderCancelled,
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Books"]
 
-log = logger.bind(category="runtime")
+log = category_logger("runtime")
 _NOT_FILLED = "the data ended with the position open; booked at the last premium, not filled"
 
 

@@ -31,14 +31,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from loguru import logger
-
 from engine.context import ChangeWindow, Context, RuleView
 from engine.data.resample import SessionAggregator
 from engine.data.session_grid import SessionGrid
 from engine.errors import InvalidTransition
 from engine.expr import Missing
 from engine.journal import Journal
+from engine.logs import category_logger
 from engine.machines import (
     ActionRequested,
     EmergencyRaised,
@@ -78,7 +77,7 @@ from engine.strategy.decide import Trader
 
 __all__ = ["Engine", "EngineConfig", "EngineClock"]
 
-log = logger.bind(category="runtime")
+log = category_logger("runtime")
 
 _NEVER = 1 << 62
 _UNSET = object()

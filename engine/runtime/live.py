@@ -17,15 +17,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from loguru import logger
-
+from engine.logs import category_logger
 from engine.model.market import NANOS
 from engine.ports import Feed
 from engine.runtime.core import Engine
 
 __all__ = ["PacedRun", "run_paced"]
 
-log = logger.bind(category="runtime")
+log = category_logger("runtime")
 
 
 @dataclass(slots=True)
