@@ -107,8 +107,8 @@ class SmartApiBroker:
 
     def cancel(self, key: str) -> None:
         order = self._orders.get(key)
-        if order is None or order.done:
-            return
+        if order is None or order.done or order.cancel_requested:
+            return  # a cancel already on its way is not sent again
         order.cancel_requested = True
         if order.orderid is not None:
             orderid = order.orderid

@@ -126,7 +126,7 @@ class Simulator:
         first = self.bars[0]
         self.master_rows, contracts = build_master(
             calendar or Calendar.default(), self.underlying, first.trading_date, first.open,
-            options.strikes_each_side,
+            options.strikes_each_side, self.bars[-1].trading_date,
         )  # fmt: skip
         self.contracts: dict[str, OptionContract] = {c.token: c for c in contracts}
         self.exchange = Exchange(contracts, fill)
