@@ -33,8 +33,8 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.smartapi.link import SmartApiLink
@@ -76,12 +76,9 @@ class FeedCounters:
     broker_updates: int = 0
     #: wall nanoseconds from a packet's arrival to the end of its processing (if measured)
     latencies_ns: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Arrived:
-    packet: Packet
-    at_ns: int  # perf_counter_ns at arrival
+    #: perf_counter_ns of the first and the last measured packet's arrival
+    first_arrival_ns: int = 0
+    last_arrival_ns: int = 0
 
 
 class SmartApiTickFeed:
@@ -142,7 +139,7 @@ class SmartApiTickFeed:
             return session.tokens.feed if session.tokens else None
 
         def on_packet(packet: Packet) -> None:
-            inbox.put(_Arrived(packet, time.perf_counter_ns()))
+            inbox.put((packet, time.perf_counter_ns()))  # a plain tuple: the cheapest
 
         def on_event(event: Any) -> None:
             if isinstance(event, FeedSilent | FeedConnected):
@@ -185,8 +182,8 @@ class SmartApiTickFeed:
             except queue.Empty:
                 continue
             self._pending.append(item)
-            if isinstance(item, _Arrived) and item.packet.token == self.token:
-                return item.packet.exchange_ts_ms * 1_000_000
+            if type(item) is tuple and item[0].token == self.token:
+                return int(item[0].exchange_ts_ms * 1_000_000)
 
     def add_extra(self, events: Sequence[FeedEvent]) -> None:
         """Events known in advance (official daily bars, daily India VIX) slotted in by
@@ -203,9 +200,15 @@ class SmartApiTickFeed:
         self.ws = None
 
     # -- events --------------------------------------------------------------------------
-    def events(self) -> Iterator[FeedEvent]:
+    def events(self) -> Iterator[FeedEvent]:  # noqa: C901 - the per-tick path, inlined
         inbox = self.link.inbox
         pending = self._pending
+        builder = self._builder
+        rejected = builder.rejected
+        closed = self._closed
+        extra = self._extra
+        counters = self.counters
+        token, symbol, end_ns, measure = self.token, self.symbol, self.end_ns, self.measure
         idle_since = time.monotonic()
         seen_ticks = False
         while not self._stop.is_set():
@@ -213,7 +216,7 @@ class SmartApiTickFeed:
                 item = pending.popleft()
             else:
                 try:
-                    item = inbox.get(timeout=self.idle_s)
+                    item = inbox.get(self.idle_s)
                 except queue.Empty:
                     if (
                         seen_ticks
@@ -224,23 +227,48 @@ class SmartApiTickFeed:
                         break
                     yield from self._quiet()
                     continue
-            if isinstance(item, _Arrived) and item.packet.token == self.token:
-                seen_ticks = True
-                idle_since = time.monotonic()
-                done = yield from self._tick(item)
-                if done:
-                    break
-            else:
+            if type(item) is not tuple:
                 yield from self._other(item)
+                continue
+            packet, arrived_ns = item
+            if packet.token != token:
+                yield from self._other_packet(packet)
+                continue
+            # a tick of the underlying: bars it closed, what was published by then, the tick
+            seen_ticks = True
+            idle_since = time.monotonic()
+            ts = packet.exchange_ts_ms * 1_000_000
+            if ts < self._last:
+                ts = self._last
+            self._follows_wall = abs(time.time_ns() - ts) < _FOLLOWS_WALL_NS
+            if end_ns is not None and ts >= end_ns:
+                break
+            price = packet.ltp_paise / 100
+            refused = rejected.total()
+            builder.update(ts, price)
+            if closed:
+                yield from self._bars_closed(ts)
+            if extra and extra[0].ts <= ts:
+                yield from self._extra_until(ts)
+            if ts > self._last:
+                self._last = ts
+            if rejected.total() == refused:  # inside the session
+                counters.ticks += 1
+                yield TickReceived(ts, symbol, price)
+                if measure:
+                    counters.latencies_ns.append(time.perf_counter_ns() - arrived_ns)
+                    counters.first_arrival_ns = counters.first_arrival_ns or arrived_ns
+                    counters.last_arrival_ns = arrived_ns
         yield from self._flush()
 
+    def _other_packet(self, packet: Packet) -> Iterator[FeedEvent]:
+        if packet.token == self.vix_token:
+            ts = self._advance(packet.exchange_ts_ms * 1_000_000)
+            yield VixUpdated(ts, packet.ltp_paise / 100, "live")
+
     def _other(self, item: Any) -> Iterator[FeedEvent]:
-        """What is not a tick of the underlying: VIX, order updates, session, outages."""
-        if isinstance(item, _Arrived):
-            if item.packet.token == self.vix_token:
-                ts = self._advance(item.packet.exchange_ts_ms * 1_000_000)
-                yield VixUpdated(ts, item.packet.ltp_paise / 100, "live")
-        elif callable(item):
+        """What is not a packet: order updates, the session, the connection's state."""
+        if callable(item):
             item()
             self.counters.broker_updates += 1
             yield ClockAdvanced(self._advance(self._last))
@@ -254,31 +282,24 @@ class SmartApiTickFeed:
         elif isinstance(item, FeedConnected):
             self.counters.connects += 1
 
-    def _tick(self, item: _Arrived) -> Generator[FeedEvent, None, bool]:
-        packet = item.packet
-        ts = max(packet.exchange_ts_ms * 1_000_000, self._last)  # moved on after the bars
-        self._follows_wall = abs(time.time_ns() - ts) < _FOLLOWS_WALL_NS
-        if self.end_ns is not None and ts >= self.end_ns:
-            return True
-        price = packet.ltp_paise / 100
-        rejected = sum(self._builder.rejected.values())
-        self._builder.update(ts, price)
-        yield from self._bars_closed(ts)
-        yield from self._extra_until(ts)
-        self._advance(ts)
-        if sum(self._builder.rejected.values()) == rejected:  # a tick inside the session
-            self.counters.ticks += 1
-            yield TickReceived(ts, self.symbol, price)
-            if self.measure:
-                self.counters.latencies_ns.append(time.perf_counter_ns() - item.at_ns)
-        return False
-
     def _bars_closed(self, upto: int) -> Iterator[FeedEvent]:
         closed = self._closed
         while closed:
             bar = closed.pop(0)
             end = self._end_of(bar)
-            bar = replace(bar, ts_init=end)  # known at its end, as in a replay
+            bar = Bar(
+                bar.symbol,
+                bar.timeframe,
+                bar.ts_event,
+                bar.open,
+                bar.high,
+                bar.low,
+                bar.close,
+                bar.volume,
+                bar.oi,
+                bar.filled,
+                end,
+            )  # known at its end
             yield from self._extra_until(end)
             self.counters.bars += 1
             yield BarClosed(end, self.symbol, bar, None)

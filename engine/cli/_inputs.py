@@ -27,6 +27,7 @@ __all__ = [
     "load_inputs",
     "load_live_inputs",
     "make_engine",
+    "published_events",
 ]
 
 SHIPPED_MACHINES = Path(__file__).resolve().parent.parent / "machines" / "shipped"
@@ -322,6 +323,16 @@ def make_engine(
     for bar in inputs.vix_warmup:
         engine.process(VixUpdated(start_ns, bar.close, "daily"))
     return engine
+
+
+def published_events(inputs: Inputs, grid: Any) -> list[Any]:
+    """The official daily bars and India VIX values of ``inputs`` as the events a replay
+    of the same days slots in (each at the instant it becomes known), for a live feed."""
+    from adapters.replay import ReplayFeed
+
+    replay = ReplayFeed([], grid, symbol=inputs.rules.underlyings[0], daily=inputs.daily,
+                        vix_daily=inputs.vix_daily, vix_intraday=inputs.vix_intraday)  # fmt: skip
+    return list(replay.events())
 
 
 def load_live_inputs(

@@ -251,10 +251,9 @@ def _trade(
     *, live: bool,
 ) -> int:  # fmt: skip
     from adapters.paper import PaperBroker
-    from adapters.replay import ReplayFeed
     from adapters.smartapi.runtime_broker import SmartApiBroker
     from adapters.smartapi.runtime_instruments import MasterInstruments
-    from engine.cli._inputs import load_live_inputs, make_engine
+    from engine.cli._inputs import load_live_inputs, make_engine, published_events
     from engine.cli._printer import EventPrinter
     from engine.cli.run import _control_poller, _run_dir, write_results
     from engine.data.instruments import CalendarInstruments
@@ -273,9 +272,7 @@ def _trade(
         args.rules, start.first_day, daily=daily or None, vix=vix or None,
         machines=args.machines, capital=args.capital,
     )  # fmt: skip
-    extra = ReplayFeed([], start.grid, symbol=start.underlying, daily=inputs.daily,
-                       vix_daily=inputs.vix_daily, vix_intraday=inputs.vix_intraday)  # fmt: skip
-    feed.add_extra(list(extra.events()))
+    feed.add_extra(published_events(inputs, start.grid))
     if live:
         broker: Any = SmartApiBroker(link, feed.deliver, product=run_config.product,
                                      poll_s=run_config.order_poll_s)  # fmt: skip
