@@ -22,7 +22,7 @@ from adapters.smartapi.runtime_broker import SmartApiBroker
 from adapters.smartapi.runtime_feed import SmartApiTickFeed
 from adapters.smartapi.runtime_instruments import MasterInstruments
 from adapters.smartapi.simulator import Fault, Simulator
-from engine.cli._inputs import load_live_inputs, make_engine
+from engine.cli._inputs import load_live_inputs, make_engine, published_events
 from engine.clock import SimClock
 from engine.data.calendar import Calendar
 from engine.data.session_grid import SessionGrid
@@ -157,6 +157,7 @@ def test_runtime_when_feed_dropped_then_silent_then_resubscribed_and_outage_jour
         "rules/adx.yaml", DAY, daily=str(SAMPLE / "nifty_daily_2023-01_2024-03.csv"),
         vix=str(SAMPLE / "india_vix_daily_2024-03.csv"),
     )  # fmt: skip
+    feed.add_extra(published_events(inputs, grid))
     faults = {300: sim.drop_feed, 700: lambda: sim.silence_feed(1.2)}
     seen = {"events": 0}
 
@@ -185,3 +186,45 @@ def test_runtime_when_feed_dropped_then_silent_then_resubscribed_and_outage_jour
     # the breakers pause on the outage (the drop's lost minutes are a gap of their own)
     assert any(p["ts"] == records[outage]["ts"] for p in paused)
     assert feed.counters.ticks > 600  # the stream went on after both faults
+
+
+# -- the live gates ------------------------------------------------------------------------
+def _start_at(sim: Simulator, link: SmartApiLink, day: date, ip: Any) -> Any:
+    from engine.cli._smartapi_run import _Start
+
+    grid = SessionGrid(Calendar.default())
+    master = InstrumentMaster.from_json(httpx.get(sim.instruments_url).json())
+    span = grid.span(day)
+    days = day.toordinal() - date(1970, 1, 1).toordinal()
+    first = span.open_ns if span is not None else day_start_ns(days)
+    return _Start(first, day, False, master, grid.calendar, grid, "NIFTY", ip)
+
+
+def test_live_gates_when_each_fails_then_each_reason_named(start_sim: Any, link_to: Any) -> None:
+    from adapters.smartapi.auth import check_static_ip
+    from engine.cli._smartapi_run import live_gates
+
+    sim = start_sim()
+    link = link_to(sim)
+    broker = SmartApiBroker(link, link.inbox.put)
+    clean_ip = check_static_ip("203.0.113.7", "203.0.113.7")
+    assert live_gates(link, broker, _start_at(sim, link, DAY, clean_ip)) == []
+
+    holiday = date(2024, 1, 26)  # Republic Day: no session
+    problems = live_gates(link, broker, _start_at(sim, link, holiday, clean_ip))
+    assert problems == ["the calendar has no session on 2024-01-26: the market is closed"]
+
+    other_ip = check_static_ip("203.0.113.7", "198.51.100.2")
+    problems = live_gates(link, broker, _start_at(sim, link, DAY, other_ip))
+    assert len(problems) == 1 and "registered static IP 203.0.113.7" in problems[0]
+
+
+def test_live_gates_when_the_session_ends_soon_then_refused(start_sim: Any, link_to: Any) -> None:
+    from adapters.smartapi.auth import check_static_ip
+    from engine.cli._smartapi_run import live_gates
+
+    sim = start_sim(token_lifetime_s=60.0)  # shorter than the refresh margin of ten minutes
+    link = link_to(sim)
+    start = _start_at(sim, link, DAY, check_static_ip(None, None))
+    problems = live_gates(link, SmartApiBroker(link, link.inbox.put), start)
+    assert problems == ["the broker session is about to expire"]
