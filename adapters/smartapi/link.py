@@ -110,6 +110,7 @@ class SmartApiLink:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._tasks: list[Future[Any]] = []
+        self._tasks_lock = threading.Lock()  # both threads spawn
 
     # -- life ----------------------------------------------------------------------------
     def start(self) -> Profile:
@@ -151,7 +152,9 @@ class SmartApiLink:
         """Log out (unless told not to), close the client, end the loop thread."""
         if self._loop is None:
             return
-        for task in self._tasks:
+        with self._tasks_lock:
+            tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
         try:
             self.call(lambda: self._close(logout), timeout=self.config.timeout_s * 3)
@@ -182,8 +185,9 @@ class SmartApiLink:
             return await make()
 
         future = asyncio.run_coroutine_threadsafe(run(), self._loop)
-        self._tasks = [t for t in self._tasks if not t.done()]
-        self._tasks.append(future)
+        with self._tasks_lock:
+            self._tasks = [t for t in self._tasks if not t.done()]
+            self._tasks.append(future)
         return future
 
     @property

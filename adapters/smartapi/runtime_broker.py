@@ -229,7 +229,7 @@ class SmartApiBroker:
 
     async def _poll_loop(self) -> None:
         try:
-            while any(not o.done for o in self._orders.values()):
+            while any(not o.done for o in list(self._orders.values())):
                 await anyio.sleep(self.poll_s)
                 try:
                     await self.poll()
@@ -246,7 +246,8 @@ class SmartApiBroker:
         by_tag = {r.tag: r for r in book if r.tag}
         by_id = {r.orderid: r for r in book}
         trades = None
-        for order in [o for o in self._orders.values() if not o.done]:
+        # a snapshot: the engine's thread may add an order meanwhile
+        for order in [o for o in list(self._orders.values()) if not o.done]:
             key = order.intent.key
             row = by_id.get(order.orderid or "") or by_tag.get(key)
             if order.orderid is None:
