@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from adapters.smartapi.simulator import SimCredentials, Simulator, SimulatorOptions
+from adapters.smartapi.simulator import Fault, SimCredentials, Simulator, SimulatorOptions
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLE = REPO / "engine" / "sample_data"
@@ -190,6 +190,9 @@ def test_live_session_on_simulator_when_run_then_orders_tagged_once_and_logged_o
     env = _sim_env(sim, tmp_path)
     config = _config(tmp_path, "mode: live\nidle_stop_s: 1.5\norder_poll_s: 0.1\n")
     out = tmp_path / "live"
+    # the first order's reply and the first cancel's reply are lost on the way back
+    sim.faults.inject("place_order", Fault.LOST_REPLY)
+    sim.faults.inject("cancel_order", Fault.LOST_REPLY)
     result = _engine(_run_args(out, config, "--live", "--i-understand-live-trading"), env)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "LIVE TRADING: REAL ORDERS" in result.stdout
@@ -201,6 +204,8 @@ def test_live_session_on_simulator_when_run_then_orders_tagged_once_and_logged_o
     assert sorted(tags) == sorted(intents)  # every intent sent, each exactly once
     accepted = {r["key"]: r["order_id"] for r in records if r["kind"] == "order_accepted"}
     assert accepted == {o["ordertag"]: o["orderid"] for o in placed}
+    assert ("place_order", Fault.LOST_REPLY) in sim.faults.fired
+    assert ("cancel_order", Fault.LOST_REPLY) in sim.faults.fired
     assert sim.requests[-1].path.endswith("/logout")  # the session is closed at the end
 
 
@@ -235,8 +240,9 @@ def test_full_run_when_logged_at_trace_then_no_secret_in_any_log_or_journal(
                      log=log)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     (tmp_path / "stdout.txt").write_text(result.stdout, encoding="utf-8")
-    files = [log, tmp_path / "stdout.txt", *sorted(p for p in out.rglob("*") if p.is_file())]
-    assert {p.name for p in files} >= {"journal.jsonl", "summary.json", "trades.csv"}
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())  # the cache included
+    assert {p.name for p in files} >= {"journal.jsonl", "summary.json", "trades.csv",
+                                       "OpenAPIScripMaster.json", log.name}  # fmt: skip
     text = {p: p.read_text(encoding="utf-8") for p in files}
     assert "placed (tag" in text[log] and "logged in as" in text[log]  # the log is real
     secrets = [CREDS.pin, CREDS.totp_secret, CREDS.api_key]
