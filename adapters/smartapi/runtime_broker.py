@@ -6,6 +6,8 @@
   for the tag before anything is resent; when the book cannot settle it, the order is
   kept as "unknown" and the poller keeps looking for the tag: found, it is accepted;
   still absent after ``unknown_polls`` reads, it is rejected (nothing was resent).
+  Before each order the session's validity is checked (``ensure_valid``): one that would
+  expire during the round trip is refreshed first, or the order is rejected.
 - ``cancel`` cancels the broker's order (waiting for its id if the place call is still
   out). ``modify`` changes price or quantity of a working order (not part of the port: the
   core does not modify; an operator tool or a test does).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -192,6 +195,7 @@ class SmartApiBroker:
         assert orders is not None
         key = order.intent.key
         try:
+            await self._session_valid()
             placed = await orders.place(request)
         except OrderStateUnknownError as e:
             order.unknown = True
@@ -204,6 +208,14 @@ class SmartApiBroker:
         else:
             self._accepted(order, placed.orderid)
         self._start_polling()
+
+    async def _session_valid(self) -> None:
+        """The session must outlast the order's round trip: refreshed now if it would not
+        (``SessionExpiredError``, after the alarm, when it cannot be)."""
+        session = self.link.session
+        if session is not None:
+            margin = timedelta(seconds=self.link.config.timeout_s * 4)
+            await session.ensure_valid(datetime.now(UTC) + margin)
 
     def _accepted(self, order: _Order, orderid: str) -> None:
         order.orderid = orderid

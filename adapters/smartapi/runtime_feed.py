@@ -97,6 +97,7 @@ class SmartApiTickFeed:
         idle_limit_s: float | None = None,
         idle_s: float = 0.05,
         measure: bool = False,
+        wall_ns: Callable[[], int] = time.time_ns,
         description: str = "",
     ) -> None:
         self.link = link
@@ -108,6 +109,7 @@ class SmartApiTickFeed:
         self.idle_limit_s = idle_limit_s
         self.idle_s = idle_s
         self.measure = measure
+        self._wall_ns = wall_ns  # the wall clock (a test's own clock)
         self.counters = FeedCounters()
         self._description = description or f"SmartAPI WebSocket ticks of {symbol} ({token})"
         self._extra = deque(sorted(extra, key=lambda e: e.ts))
@@ -166,7 +168,7 @@ class SmartApiTickFeed:
     def _market_open(self, _wall: Any) -> bool:
         """Whether silence now is an outage: the market time of the last tick is in session
         (live: the wall clock's)."""
-        now = time.time_ns() if self._follows_wall or not self._last else self._last
+        now = self._wall_ns() if self._follows_wall or not self._last else self._last
         return self.grid.locate(now) is not None
 
     def first_ts(self, timeout_s: float = 30.0) -> int:
@@ -209,6 +211,7 @@ class SmartApiTickFeed:
         extra = self._extra
         counters = self.counters
         token, symbol, end_ns, measure = self.token, self.symbol, self.end_ns, self.measure
+        wall_ns = self._wall_ns
         idle_since = time.monotonic()
         seen_ticks = False
         while not self._stop.is_set():
@@ -237,15 +240,16 @@ class SmartApiTickFeed:
             # a tick of the underlying: bars it closed, what was published by then, the tick
             seen_ticks = True
             idle_since = time.monotonic()
-            ts = packet.exchange_ts_ms * 1_000_000
-            if ts < self._last:
-                ts = self._last
-            self._follows_wall = abs(time.time_ns() - ts) < _FOLLOWS_WALL_NS
-            if end_ns is not None and ts >= end_ns:
+            exchange_ts = packet.exchange_ts_ms * 1_000_000
+            self._follows_wall = abs(wall_ns() - exchange_ts) < _FOLLOWS_WALL_NS
+            if end_ns is not None and exchange_ts >= end_ns:
                 break
             price = packet.ltp_paise / 100
             refused = rejected.total()
-            builder.update(ts, price)
+            # the builder sees the exchange's time: a tick of a minute already closed is
+            # late and refused, never re-stamped into the open bar
+            builder.update(exchange_ts, price)
+            ts = exchange_ts if exchange_ts > self._last else self._last  # events: monotone
             if closed:
                 yield from self._bars_closed(ts)
             if extra and extra[0].ts <= ts:
@@ -342,10 +346,6 @@ class SmartApiTickFeed:
         if ts > self._last:
             self._last = ts
         return self._last
-
-    @staticmethod
-    def _wall_ns() -> int:
-        return time.time_ns()
 
     # -- order updates from the broker, on this thread -----------------------------------------
     def deliver(self, thunk: Callable[[], None]) -> None:
