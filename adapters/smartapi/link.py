@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
@@ -43,35 +44,47 @@ T = TypeVar("T")
 
 class Inbox:
     """Many producers, one consumer. ``deque`` appends and pops are atomic, so the consumer
-    sleeps on an event only when the inbox is empty: at ten thousand ticks a second the
-    lock and condition of ``queue.Queue`` cost as much as the engine's work on a tick."""
+    sleeps only when the inbox is empty, on a bare lock a producer releases: at ten
+    thousand ticks a second the lock and condition of ``queue.Queue`` (or of
+    ``threading.Event``) cost as much as the engine's work on a tick. A stale release
+    wakes the consumer for nothing; it looks again and sleeps on."""
 
-    __slots__ = ("_items", "_ready", "_waiting")
+    __slots__ = ("_items", "_signal", "_waiting")
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()
-        self._ready = threading.Event()
+        self._signal = threading.Lock()
+        self._signal.acquire()  # held while there is nothing to signal
         self._waiting = False
 
     def put(self, item: Any) -> None:
         self._items.append(item)
         if self._waiting:
-            self._ready.set()
+            self._waiting = False
+            try:
+                self._signal.release()
+            except RuntimeError:  # released already: the consumer is being woken
+                pass
 
     def get(self, timeout: float | None = None) -> Any:
         """The oldest item; ``queue.Empty`` after ``timeout`` seconds without one."""
         items = self._items
         if items:
             return items.popleft()
-        self._ready.clear()
-        self._waiting = True
-        try:
-            if not items and not self._ready.wait(timeout):
-                if not items:
-                    raise queue.Empty
-            return items.popleft()
-        finally:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._waiting = True
+            if items:
+                self._waiting = False
+                return items.popleft()
+            left = -1.0 if deadline is None else deadline - time.monotonic()
+            if deadline is not None and left <= 0:
+                self._waiting = False
+                raise queue.Empty
+            self._signal.acquire(timeout=left)
             self._waiting = False
+            if items:
+                return items.popleft()
 
     def __len__(self) -> int:
         return len(self._items)
