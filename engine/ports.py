@@ -33,12 +33,15 @@ from engine.model.trading import BrokerEvent, Instrument, OptionKind, OrderInten
 __all__ = [
     "BarClosed",
     "Broker",
+    "BrokerSessionExpiring",
     "BrokerSink",
+    "ClockAdvanced",
     "Clock",
     "DailyBarPublished",
     "ExpiryInfo",
     "Feed",
     "FeedEvent",
+    "FeedOutage",
     "InstrumentSource",
     "QuoteInfo",
     "QuoteSource",
@@ -89,7 +92,49 @@ class DailyBarPublished(NamedTuple):
     bar: Bar
 
 
-FeedEvent = BarClosed | TickReceived | VixUpdated | DailyBarPublished
+class FeedOutage(NamedTuple):
+    """The feed delivers nothing while the market is open (connected but silent, or down).
+
+    The core treats it as a data gap from ``ts`` on (``data.gap``), which the breakers
+    pause entries on; the next tick or bar ends it. A replay never raises it: its silence
+    is found by the core's own deadline on event time.
+    """
+
+    ts: int
+    reason: str
+    silent_for_s: float = 0.0
+
+
+class BrokerSessionExpiring(NamedTuple):
+    """The broker session ends at ``expires_at`` (epoch ns) and could not be renewed.
+
+    Raised before the expiry, while orders still work: the core sets
+    ``broker.session_expired`` and asks the kill switch to ``kill`` (source ``runtime``),
+    which cancels and flattens while the session can still do it.
+    """
+
+    ts: int
+    expires_at: int
+    reason: str
+
+
+class ClockAdvanced(NamedTuple):
+    """Time has passed with no market event: deadlines due by ``ts`` run and whatever
+    waits (a broker's order update) is processed. Live drivers send it while quiet."""
+
+    ts: int
+
+
+#: Everything a driver hands to ``Engine.process``.
+FeedEvent = (
+    BarClosed
+    | TickReceived
+    | VixUpdated
+    | DailyBarPublished
+    | FeedOutage
+    | BrokerSessionExpiring
+    | ClockAdvanced
+)
 
 
 @runtime_checkable

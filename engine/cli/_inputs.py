@@ -20,7 +20,15 @@ from engine.errors import DataError, UserInputError
 from engine.model.enums import Timeframe
 from engine.model.market import Bar
 
-__all__ = ["Inputs", "SHIPPED_MACHINES", "load_inputs"]
+__all__ = [
+    "Inputs",
+    "SHIPPED_MACHINES",
+    "build_engine",
+    "load_inputs",
+    "load_live_inputs",
+    "make_engine",
+    "published_events",
+]
 
 SHIPPED_MACHINES = Path(__file__).resolve().parent.parent / "machines" / "shipped"
 MACHINE_NAMES = ("killswitch", "breakers", "session", "position")
@@ -243,40 +251,21 @@ def build_engine(
 ) -> tuple[Any, Any]:
     """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core)."""
     from adapters.replay import ReplayFeed
-    from engine.costs.charges import ChargesTable
-    from engine.data.instruments import CalendarInstruments
-    from engine.ports import VixUpdated
-    from engine.runtime.core import Engine, EngineConfig
     from engine.runtime.day import day_number, day_start_ns
 
     series = inputs.series
     grid = series.grid
-    calendar = grid.calendar
-    quotes = _quotes(inputs, calendar)
-    first = inputs.bars[0]
-    start = day_start_ns(day_number(first.ts_event))
-    config = EngineConfig(
-        capital=inputs.capital,
-        durable=durable,
-        source=series.timeframe,
-        daily_from_feed=bool(inputs.daily or inputs.daily_warmup),
-        echo_notifications=echo_notifications,
-    )
-    engine = Engine(
-        rules=[inputs.rules],
-        machines=inputs.machines,
+    start = day_start_ns(day_number(inputs.bars[0].ts_event))
+    engine = make_engine(
+        inputs,
         grid=grid,
         start_ns=start,
-        broker=broker,
-        instruments=CalendarInstruments(calendar),
-        quotes=quotes,
+        source=series.timeframe,
         journal=journal,
-        charges=ChargesTable.default(),
-        config=config,
+        broker=broker,
+        durable=durable,
+        echo_notifications=echo_notifications,
     )
-    engine.warm_up(inputs.daily_warmup)
-    for bar in inputs.vix_warmup:
-        engine.process(VixUpdated(start, bar.close, "daily"))
     feed = ReplayFeed(
         inputs.bars,
         grid,
@@ -288,6 +277,95 @@ def build_engine(
         f"{inputs.bars[0].trading_date} .. {inputs.bars[-1].trading_date}",
     )
     return engine, feed
+
+
+def make_engine(
+    inputs: Inputs,
+    *,
+    grid: Any,
+    start_ns: int,
+    source: Timeframe,
+    journal: Any,
+    broker: Any,
+    instruments: Any = None,
+    durable: bool = False,
+    echo_notifications: bool = True,
+) -> Any:
+    """The engine for ``inputs`` starting at ``start_ns``, warmed up by the daily history
+    before it; the feed is the caller's (a replay, or a live feed)."""
+    from engine.costs.charges import ChargesTable
+    from engine.data.instruments import CalendarInstruments
+    from engine.ports import VixUpdated
+    from engine.runtime.core import Engine, EngineConfig
+
+    calendar = grid.calendar
+    quotes = _quotes(inputs, calendar)
+    config = EngineConfig(
+        capital=inputs.capital,
+        durable=durable,
+        source=source,
+        daily_from_feed=bool(inputs.daily or inputs.daily_warmup),
+        echo_notifications=echo_notifications,
+    )
+    engine = Engine(
+        rules=[inputs.rules],
+        machines=inputs.machines,
+        grid=grid,
+        start_ns=start_ns,
+        broker=broker,
+        instruments=instruments or CalendarInstruments(calendar),
+        quotes=quotes,
+        journal=journal,
+        charges=ChargesTable.default(),
+        config=config,
+    )
+    engine.warm_up(inputs.daily_warmup)
+    for bar in inputs.vix_warmup:
+        engine.process(VixUpdated(start_ns, bar.close, "daily"))
+    return engine
+
+
+def published_events(inputs: Inputs, grid: Any) -> list[Any]:
+    """The official daily bars and India VIX values of ``inputs`` as the events a replay
+    of the same days slots in (each at the instant it becomes known), for a live feed."""
+    from adapters.replay import ReplayFeed
+
+    replay = ReplayFeed([], grid, symbol=inputs.rules.underlyings[0], daily=inputs.daily,
+                        vix_daily=inputs.vix_daily, vix_intraday=inputs.vix_intraday)  # fmt: skip
+    return list(replay.events())
+
+
+def load_live_inputs(
+    rules_path: str,
+    first_day: date,
+    *,
+    daily: str | list[Bar] | None = None,
+    vix: str | list[Bar] | None = None,
+    machines: str | None = None,
+    capital: str | None = None,
+) -> Inputs:
+    """Rules, machines, and the daily and India VIX history for a live feed whose first
+    session is ``first_day`` (files, or bars read from the broker)."""
+    from engine.spec.rules import load_rule_file
+
+    rules_file = _existing(rules_path, "RULES")
+    assert rules_file is not None
+    out = Inputs(load_rule_file(rules_file, rules_path), _machines(machines), None, [])
+    out.files = {"rules": str(rules_path), "data": "SmartAPI WebSocket"}
+    if capital is not None:
+        out.capital = _capital(capital)
+    last_day = date.max - timedelta(days=1)
+    if isinstance(daily, str):
+        _daily(out, daily, first_day, last_day)
+    elif daily:
+        out.daily_warmup = _between(daily, None, first_day - timedelta(days=1))
+        out.files["daily"] = "SmartAPI candles"
+    if isinstance(vix, str):
+        _vix(out, vix, first_day, last_day)
+    elif vix:
+        out.vix_warmup = _between(vix, None, first_day - timedelta(days=1))[-1:]
+        out.files["vix"] = "SmartAPI candles"
+    return out
 
 
 def _quotes(inputs: Inputs, calendar: Any) -> Any:

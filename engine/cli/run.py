@@ -7,7 +7,13 @@ are printed as they happen and journaled (order events are on disk before the ne
 Ctrl+C stops gracefully: the kill switch cancels working orders and closes positions, the
 journal is flushed and the summary printed; a second Ctrl+C stops at once.
 
-Live trading needs explicit intent (``--live``) and the SmartAPI adapter.
+With SmartAPI credentials (the OS keyring or the ``SMARTAPI_*`` variables, see ``engine
+login``) and no ``--data``, the market data is SmartAPI's WebSocket instead and orders
+still go to the paper broker (``engine.cli._smartapi_run``).
+
+Live trading needs explicit intent: ``--live``, ``mode: live`` in the run config
+(``--config``), and a typed confirmation (or ``--i-understand-live-trading`` for an
+unattended start); then the gates of ``_smartapi_run.live_gates`` must all pass.
 """
 
 from __future__ import annotations
@@ -44,31 +50,81 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workdir", default=".", help="folder watched for EMERGENCY_STOP (default: here)"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument(
+        "--config", metavar="FILE", help="run config (YAML): mode, outward_ip, product, logout_at"
+    )
+    parser.add_argument(
+        "--i-understand-live-trading", dest="live_confirmed", action="store_true",
+        help="with --live: start without the interactive confirmation",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     from engine.errors import UserInputError
 
-    if args.live:
-        raise UserInputError(
-            "live trading is not available in this build: it needs the SmartAPI adapter, "
-            "'mode: live' in the run configuration and an interactive confirmation"
-        )
     if args.speed < 0:
         raise UserInputError("--speed must be 0 (as fast as possible) or more")
-    return _paper(args)
+    if args.live:
+        return _live(args)
+    credentials = None if args.data else _credentials()
+    if credentials is None:
+        return _paper(args)
+    from engine.cli._smartapi_run import run_smartapi
+
+    return run_smartapi(args, credentials, live=False)
+
+
+def _credentials() -> Any:
+    """SmartAPI credentials when any are configured (all four then), else None."""
+    from adapters.smartapi.secrets import ENV_VARS, MissingCredentialsError, load_credentials
+
+    try:
+        return load_credentials()
+    except MissingCredentialsError as e:
+        if len(e.missing) == len(ENV_VARS):
+            return None
+        raise
+
+
+def _live(args: argparse.Namespace) -> int:
+    """Real orders: the run config must say so, the operator must confirm, then the gates."""
+    import sys
+
+    from engine.cli._smartapi_run import load_run_config, run_smartapi
+    from engine.errors import UserInputError
+
+    if not args.config or load_run_config(args.config).mode != "live":
+        raise UserInputError(
+            "--live needs a run config that says 'mode: live' (--config FILE): live trading "
+            "sends real orders and is never a default"
+        )
+    if args.data:
+        raise UserInputError("--live trades on the broker's market data; --data is a replay")
+    from adapters.smartapi.secrets import load_credentials
+
+    credentials = load_credentials()
+    if not args.live_confirmed:
+        if not sys.stdin.isatty():
+            raise UserInputError(
+                "--live asks for a typed confirmation; without a terminal, pass "
+                "--i-understand-live-trading"
+            )
+        answer = input(
+            f"REAL ORDERS will be sent for account {credentials.client_code}. Type LIVE to go on: "
+        )
+        if answer.strip() != "LIVE":
+            print("not confirmed: nothing was started")
+            return 2
+    return run_smartapi(args, credentials, live=True)
 
 
 def _paper(args: argparse.Namespace) -> int:
     from adapters.paper import PaperBroker
     from engine.cli._inputs import build_engine, load_inputs
     from engine.cli._printer import EventPrinter
-    from engine.cli.backtest import _premiums, _starved
     from engine.errors import UserInputError
     from engine.journal import Journal
-    from engine.report.backtest import build_report, trades_csv
     from engine.runtime.live import run_paced
-    from engine.safe_files import open_folder
 
     bundled = args.data is None
     data = args.data or str(EXAMPLES / SAMPLE["data"])
@@ -93,21 +149,9 @@ def _paper(args: argparse.Namespace) -> int:
     with Journal(out / "journal.jsonl", header=header, on_record=printer) as journal:
         engine, feed = build_engine(inputs, journal=journal, broker=PaperBroker(), durable=True)
         result = run_paced(engine, feed, speed=args.speed, poll=_control_poller(workdir))
-        report = build_report(
-            engine.ledger.trades,
-            capital=engine.capital,
-            sessions=engine.sessions,
-            bars=engine.bars,
-            warmup_sessions=max((t.warmup_sessions for t in engine.traders), default=0),
-            starved=_starved(engine),
-            premiums=_premiums(engine),
-            inputs={**inputs.files, "capital": str(inputs.capital)},
-            notes=[*inputs.notes, "paper trading on a replay of recorded data"],
+        report = write_results(
+            engine, journal, out, inputs, "paper trading on a replay of recorded data"
         )
-        journal.write({"kind": "summary", "ts": engine.now_ns, **report.to_dict()}, sync=True)
-    with open_folder(out) as folder:
-        folder.write_atomic("trades.csv", trades_csv(report.trades))
-        folder.write_atomic("summary.json", report.to_json())
     if result.stopped:
         state = "flat and halted" if result.halted else "stopped before the book was flat"
         print(f"stopped on request ({result.stopped}): {state}")
@@ -116,7 +160,31 @@ def _paper(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_dir(out: str | None, rule: str) -> Path:
+def write_results(engine: Any, journal: Any, out: Path, inputs: Any, note: str) -> Any:
+    """The run's report: journaled as the summary, and summary.json and trades.csv."""
+    from engine.cli.backtest import _premiums, _starved
+    from engine.report.backtest import build_report, trades_csv
+    from engine.safe_files import open_folder
+
+    report = build_report(
+        engine.ledger.trades,
+        capital=engine.capital,
+        sessions=engine.sessions,
+        bars=engine.bars,
+        warmup_sessions=max((t.warmup_sessions for t in engine.traders), default=0),
+        starved=_starved(engine),
+        premiums=_premiums(engine),
+        inputs={**inputs.files, "capital": str(inputs.capital)},
+        notes=[*inputs.notes, note],
+    )
+    journal.write({"kind": "summary", "ts": engine.now_ns, **report.to_dict()}, sync=True)
+    with open_folder(out) as folder:
+        folder.write_atomic("trades.csv", trades_csv(report.trades))
+        folder.write_atomic("summary.json", report.to_json())
+    return report
+
+
+def _run_dir(out: str | None, rule: str, kind: str = "paper") -> Path:
     from engine.errors import UserInputError
 
     if out:
@@ -125,11 +193,11 @@ def _run_dir(out: str | None, rule: str) -> Path:
             raise UserInputError(f"--out {path}: exists and is not an empty folder")
     else:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = Path("runs") / f"paper-{rule}-{stamp}"
+        path = Path("runs") / f"{kind}-{rule}-{stamp}"
         n = 1
         while path.exists():
             n += 1
-            path = Path("runs") / f"paper-{rule}-{stamp}-{n}"
+            path = Path("runs") / f"{kind}-{rule}-{stamp}-{n}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

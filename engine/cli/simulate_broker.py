@@ -64,6 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speed", type=float, default=20.0, help="ticks per second (a bar is 4 ticks; default 20)"
     )
+    parser.add_argument(
+        "--once", action="store_true", help="replay the data once (default: again and again)"
+    )
+    parser.add_argument(
+        "--wait-for-subscriber", action="store_true",
+        help="start the replay when the first client subscribes (no tick is missed)",
+    )  # fmt: skip
     parser.add_argument("--client-code", default=_CLIENT, metavar="C")
     parser.add_argument("--pin", default=_PIN, metavar="P")
     parser.add_argument("--totp-secret", default=_TOTP, metavar="S")
@@ -89,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         start=args.start,
         sessions=args.sessions,
         ticks_per_s=args.speed,
+        wait_for_subscriber=args.wait_for_subscriber,
+        loop=not args.once,
     )
     credentials = SimCredentials(args.client_code, args.pin, args.totp_secret, args.api_key)
     try:

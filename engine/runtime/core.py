@@ -60,8 +60,11 @@ from engine.portfolio.ledger import Ledger
 from engine.ports import (
     BarClosed,
     Broker,
+    BrokerSessionExpiring,
+    ClockAdvanced,
     DailyBarPublished,
     FeedEvent,
+    FeedOutage,
     InstrumentSource,
     QuoteSource,
     TickReceived,
@@ -267,6 +270,9 @@ class Engine:
             TickReceived: self._on_tick,
             VixUpdated: self._on_vix,
             DailyBarPublished: self._on_daily,
+            FeedOutage: self._on_feed_outage,
+            BrokerSessionExpiring: self._on_session_expiring,
+            ClockAdvanced: _nothing,
         }
         self._start_day(day_number(start_ns))
         self._settle()
@@ -497,6 +503,23 @@ class Engine:
         self._gap_active = True
         self.ctx.set("data.gap", True)
         self.journal.write({"kind": "data_gap", "ts": ts, "silence_ns": self._gap_ns})
+
+    def _on_feed_outage(self, event: FeedOutage) -> None:
+        """The feed says it is silent or down: a data gap now, ended by the next data."""
+        self._stale_at = _NEVER
+        self.journal.write({"kind": "feed_outage", "ts": event.ts, "reason": event.reason,
+                            "silent_for_s": event.silent_for_s}, sync=True)  # fmt: skip
+        if not self._gap_active:
+            self._gap_active = True
+            self.ctx.set("data.gap", True)
+
+    def _on_session_expiring(self, event: BrokerSessionExpiring) -> None:
+        """The broker session cannot be renewed: the kill switch stops trading while the
+        session still lets it cancel and flatten."""
+        self.journal.write({"kind": "broker_session", "ts": event.ts, "expires_at":
+                            event.expires_at, "reason": event.reason}, sync=True)  # fmt: skip
+        self.ctx.set("broker.session_expired", True)
+        self.operator("kill", source="runtime", reason=f"broker session: {event.reason}")
 
     def _data_arrived(self, ts: int) -> None:
         if self._gap_active:
@@ -859,6 +882,10 @@ class Engine:
                 self.books.force_close(trader, trade)
         self.finished = True
         self.journal.write({"kind": "end", "ts": self.now_ns, "trades": len(self.ledger.trades)})
+
+
+def _nothing(event: object) -> None:
+    """A clock event: its deadlines ran before it, and the queue settles after it."""
 
 
 def _machine_record(event: TransitionTaken) -> dict[str, Any]:

@@ -23,10 +23,18 @@ SAMPLE = [
 ]  # fmt: skip
 
 
+#: No broker credentials reach these runs: no SMARTAPI_* variable and no OS keyring.
+NO_CREDENTIALS = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("SMARTAPI_")},
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+}
+
+
 def engine(*args: str, cwd: Path = REPO, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*ENGINE, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
-    )
+        [*ENGINE, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        env=NO_CREDENTIALS,
+    )  # fmt: skip
 
 
 def test_backtest_when_sample_then_report_and_three_files(tmp_path: Path) -> None:
@@ -108,9 +116,10 @@ def test_run_paper_when_no_credentials_then_replays_the_bundled_sample(tmp_path:
     assert records[0]["mode"] == "paper"
 
 
-def test_run_when_live_asked_then_refused_without_the_broker(tmp_path: Path) -> None:
+def test_run_when_live_asked_without_a_live_run_config_then_refused(tmp_path: Path) -> None:
     proc = engine("run", "rules/adx.yaml", "--live", "--out", str(tmp_path / "x"))
-    assert proc.returncode == 2 and "live trading is not available" in proc.stderr
+    assert proc.returncode == 2 and "needs a run config that says 'mode: live'" in proc.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_run_when_ctrl_c_then_flat_halted_and_summary(tmp_path: Path) -> None:
@@ -118,6 +127,7 @@ def test_run_when_ctrl_c_then_flat_halted_and_summary(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [*ENGINE, "run", str(REPO / "rules" / "adx.yaml"), "--speed", "20000", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=NO_CREDENTIALS,
     )  # fmt: skip
     # wait until the replay is past the first entry, then interrupt
     deadline = time.monotonic() + 60

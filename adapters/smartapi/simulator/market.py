@@ -14,8 +14,9 @@ given), time to expiry to 15:30 IST on the expiry day, rounded to the calendar's
 
 The instrument master holds the index rows (NIFTY 50, Nifty Bank, India VIX, under both
 the 99926xxx tokens and the short 26xxx ones, §9 ⚠) and CE/PE options of the replayed
-underlying for its next two expiries, ``strikes_each_side`` strikes either side of the
-first price, with lot size, strike step and tick size from the calendar's facts.
+underlying for the next two expiries of every replayed date, ``strikes_each_side``
+strikes either side of the first price, with lot size, strike step and tick size from the
+calendar's facts.
 """
 
 from __future__ import annotations
@@ -113,9 +114,15 @@ def _symbol(u: str, expiry: date, strike: int, right: str) -> str:
 
 
 def build_master(
-    calendar: Calendar, underlying: str, day: date, spot: float, strikes_each_side: int = 10
+    calendar: Calendar,
+    underlying: str,
+    day: date,
+    spot: float,
+    strikes_each_side: int = 10,
+    last_day: date | None = None,
 ) -> tuple[list[dict[str, str]], list[OptionContract]]:
-    """Master rows (all strings, §9 layout) and the option contracts among them."""
+    """Master rows (all strings, §9 layout) and the option contracts among them: the next
+    two expiries of every replayed date from ``day`` to ``last_day``."""
     rows = []
     for name, (long_token, short_token, symbol) in INDEX_TOKENS.items():
         for token in (long_token, short_token):
@@ -125,7 +132,11 @@ def build_master(
     atm = int(round(spot / step) * step)
     contracts = []
     token = 40000
-    for expiry in calendar.expiries(underlying, day, count=2):
+    expiries = {e.date: e for e in calendar.expiries(underlying, day, count=2)}
+    for d in calendar.sessions(day, last_day or day):
+        for e in calendar.expiries(underlying, d.date, count=2):
+            expiries.setdefault(e.date, e)
+    for expiry in sorted(expiries.values(), key=lambda e: e.date):
         lot = calendar.lot_size(underlying, expiry.date)
         for k in range(-strikes_each_side, strikes_each_side + 1):
             strike = atm + k * step

@@ -67,6 +67,8 @@ class SimulatorOptions:
     token_lifetime_s: float | None = None
     enforce_rate_limits: bool = True
     strikes_each_side: int = 10
+    #: start the replay when the first client subscribes (a rehearsal sees every tick)
+    wait_for_subscriber: bool = False
 
 
 def _find_vix(data: Path) -> Path | None:
@@ -124,7 +126,7 @@ class Simulator:
         first = self.bars[0]
         self.master_rows, contracts = build_master(
             calendar or Calendar.default(), self.underlying, first.trading_date, first.open,
-            options.strikes_each_side,
+            options.strikes_each_side, self.bars[-1].trading_date,
         )  # fmt: skip
         self.contracts: dict[str, OptionContract] = {c.token: c for c in contracts}
         self.exchange = Exchange(contracts, fill)
@@ -300,6 +302,10 @@ class Simulator:
     async def _replay(self) -> None:
         interval = 1.0 / self.options.ticks_per_s
         loop = asyncio.get_running_loop()
+        while self.options.wait_for_subscriber and not any(
+            c.subscriptions for c in self.feed_clients
+        ):
+            await asyncio.sleep(0.01)
         next_at = loop.time()
         for tick in replay(self.bars, self.options.loop):
             next_at += interval
