@@ -58,6 +58,9 @@ class _Order:
     filled: int = 0
     fill_ids: set[str] = field(default_factory=set)
     done: bool = False
+    # what the engine has been told (set on the engine's thread, when it is told)
+    told_accepted: bool = False
+    told_done: bool = False
 
 
 class SmartApiBroker:
@@ -93,6 +96,18 @@ class SmartApiBroker:
     def market(self, symbol: str, ts: int, price: Decimal) -> None:
         """A real broker fills against its own market: nothing to do."""
 
+    def unsettled(self) -> int:
+        """Orders still open whose broker id, or whose requested cancel, is not confirmed.
+
+        At the end of a run the feed keeps handing over the broker's answers while this is
+        not zero (for a bounded time), so the journal names every order the broker holds.
+        """
+        return sum(
+            1
+            for o in list(self._orders.values())
+            if not o.told_done and (not o.told_accepted or o.cancel_requested)
+        )
+
     # -- the engine's thread -------------------------------------------------------------------
     def submit(self, intent: OrderIntent) -> None:
         if intent.key in self._orders:
@@ -104,7 +119,7 @@ class SmartApiBroker:
         except ValueError as e:
             order.done = True
             reason = str(e)
-            self._emit(lambda ts: OrderRejected(intent.key, reason, ts))
+            self._emit(lambda ts: OrderRejected(intent.key, reason, ts), order, "done")
             return
         self.link.spawn(lambda: self._place(order, request))
 
@@ -179,13 +194,24 @@ class SmartApiBroker:
             price=intent.limit_price,
         )
 
-    def _emit(self, make: Callable[[int], Any]) -> None:
-        """Hand an event to the core on its thread, stamped with the engine's time there."""
+    def _emit(
+        self,
+        make: Callable[[int], Any] | None,
+        order: _Order | None = None,
+        told: str = "",
+    ) -> None:
+        """Hand an event to the core on its thread, stamped with the engine's time there;
+        ``told`` ("accepted" or "done") notes on ``order`` that the engine has heard it."""
 
         def run() -> None:
-            if self._sink is not None:
+            if make is not None and self._sink is not None:
                 ts = self._clock.now_ns() if self._clock is not None else 0
                 self._sink(make(ts))
+            if order is not None:
+                if told == "accepted":
+                    order.told_accepted = True
+                elif told == "done":
+                    order.told_done = True
 
         self._deliver(run)
 
@@ -203,7 +229,7 @@ class SmartApiBroker:
         except BrokerError as e:
             order.done = True
             reason = str(e)
-            self._emit(lambda ts: OrderRejected(key, reason, ts))
+            self._emit(lambda ts: OrderRejected(key, reason, ts), order, "done")
             return
         else:
             self._accepted(order, placed.orderid)
@@ -221,7 +247,7 @@ class SmartApiBroker:
         order.orderid = orderid
         order.unknown = False
         key = order.intent.key
-        self._emit(lambda ts: OrderAccepted(key, orderid, ts))
+        self._emit(lambda ts: OrderAccepted(key, orderid, ts), order, "accepted")
         if order.cancel_requested:
             self.link.spawn(lambda: self._cancel(order, orderid))
 
@@ -271,7 +297,7 @@ class SmartApiBroker:
                     if order.unknown_polls >= self.unknown_polls:
                         order.done = True
                         why = "the place call failed and the order never appeared in the book"
-                        self._emit(lambda ts, k=key, w=why: OrderRejected(k, w, ts))
+                        self._emit(lambda ts, k=key, w=why: OrderRejected(k, w, ts), order, "done")
                 continue
             if row is None:
                 continue
@@ -282,13 +308,15 @@ class SmartApiBroker:
             if row.status == "rejected":
                 order.done = True
                 self._emit(lambda ts, k=key, r=row: OrderRejected(k, r.text or "rejected",
-                                                                  ts, r.orderid))  # fmt: skip
+                                                                  ts, r.orderid),
+                           order, "done")  # fmt: skip
             elif row.status.startswith("cancelled") and order.filled >= row.filled:
                 order.done = True
                 self._emit(lambda ts, k=key, r=row, f=order.filled: OrderCancelled(
-                    k, ts, f, r.text or "cancelled", r.orderid))  # fmt: skip
+                    k, ts, f, r.text or "cancelled", r.orderid), order, "done")  # fmt: skip
             elif order.filled >= order.intent.qty:
                 order.done = True
+                self._emit(None, order, "done")  # its fills went before
 
     def _fills(self, order: _Order, row: OrderRow, trades: list[Any]) -> None:
         key, qty = order.intent.key, order.intent.qty

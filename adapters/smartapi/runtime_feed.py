@@ -120,6 +120,9 @@ class SmartApiTickFeed:
         self._follows_wall = False
         self._stop = threading.Event()
         self.ws: SmartApiFeed | None = None
+        #: orders whose broker answer is still awaited; the end waits for them (settle_s)
+        self.unsettled: Callable[[], int] = lambda: 0
+        self.settle_s = 10.0
 
     @property
     def description(self) -> str:
@@ -264,6 +267,37 @@ class SmartApiTickFeed:
                     counters.first_arrival_ns = counters.first_arrival_ns or arrived_ns
                     counters.last_arrival_ns = arrived_ns
         yield from self._flush()
+        yield from self._settle()
+
+    def _settle(self) -> Iterator[FeedEvent]:
+        """After the data: the broker's answers to the last orders, while they keep coming
+        (``settle_s`` at most without one).
+
+        The final bars can send orders (the close's exits); their acceptances, fills and
+        cancels still come through the inbox, and the journal should name them all.
+        """
+        inbox = self.link.inbox
+        give_up = time.monotonic() + self.settle_s
+        left = self.unsettled()
+        while left and time.monotonic() < give_up and not self._stop.is_set():
+            try:
+                item = inbox.get(self.idle_s)
+            except queue.Empty:
+                continue
+            finally:
+                now_left = self.unsettled()
+                if now_left < left:  # the broker is answering (the order rate limit paces it)
+                    give_up = time.monotonic() + self.settle_s
+                left = now_left
+            if type(item) is not tuple:
+                yield from self._other(item)
+        while True:  # what the broker handed over meanwhile
+            try:
+                item = inbox.get(0)
+            except queue.Empty:
+                return
+            if type(item) is not tuple:
+                yield from self._other(item)
 
     def _other_packet(self, packet: Packet) -> Iterator[FeedEvent]:
         if packet.token == self.vix_token:

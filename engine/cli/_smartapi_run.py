@@ -276,6 +276,7 @@ def _trade(
     if live:
         broker: Any = SmartApiBroker(link, feed.deliver, product=run_config.product,
                                      poll_s=run_config.order_poll_s)  # fmt: skip
+        feed.unsettled = broker.unsettled
         problems = live_gates(link, broker, start)
         if problems:
             print("LIVE TRADING REFUSED:")

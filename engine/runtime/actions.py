@@ -127,7 +127,10 @@ class Actions:
                          "broker": theirs, "pending_orders": e.orders.pending,
                          "clean": clean})  # fmt: skip
         if not clean:
-            log.error("reconciliation found a difference: ours {} broker {}", ours, theirs)
+            log.error(
+                "reconciliation not clean: positions ours {} broker {}; {} order(s) pending",
+                ours, theirs, e.orders.pending,
+            )  # fmt: skip
             return
         for name in ("session", "killswitch"):
             runner = e.machines.runners.get(name)
