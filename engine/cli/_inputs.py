@@ -240,6 +240,7 @@ def build_engine(
     broker: Any,
     durable: bool = False,
     echo_notifications: bool = True,
+    record_bars: bool = True,
 ) -> tuple[Any, Any]:
     """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core)."""
     from adapters.replay import ReplayFeed
@@ -261,6 +262,7 @@ def build_engine(
         source=series.timeframe,
         daily_from_feed=bool(inputs.daily or inputs.daily_warmup),
         echo_notifications=echo_notifications,
+        record_bars=record_bars,
     )
     engine = Engine(
         rules=[inputs.rules],
