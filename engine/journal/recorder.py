@@ -63,7 +63,7 @@ class DecisionRecorder:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self._slots: list[_Slot] = []
-        self._entries_open: bool | None = None
+        self._gate: tuple[bool, str] | None = None
 
     def attach(self, rule: str, underlying: str, spec: Any) -> int:
         """A trader's number; writes its ``layout`` record."""
@@ -109,10 +109,11 @@ class DecisionRecorder:
         self.journal.write(record)
 
     def entries_gate(self, ts: int, open_: bool, blocked_by: str) -> None:
-        """The machines allow entries or not; written only when that changes."""
-        if open_ is self._entries_open:
+        """The machines allow entries or not (and which block them); written on a change."""
+        gate = (open_, "" if open_ else blocked_by)
+        if gate == self._gate:
             return
-        self._entries_open = open_
+        self._gate = gate
         record: dict[str, Any] = {"kind": "entries", "ts": ts, "open": open_}
         if not open_:
             record["blocked_by"] = blocked_by
