@@ -270,8 +270,7 @@ def _at_one(
     if day_record is None or not day_record.get("parts"):
         out.update(
             answer="no session",
-            summary=f"no session on {day.isoformat()} "
-            f"({day.strftime('%A')}): the market was closed",
+            summary=f"no session ({day.strftime('%A')}): the market was closed",
         )
         return out
     direction = _direction_at(run, rule, u, max(ts, day_record["parts"][0][0]))
@@ -315,9 +314,9 @@ def _at_one(
 def _why_none(direction: dict[str, Any]) -> str:
     reasons: dict[str, list[str]] = {}
     for side, cond in direction["conditions"].items():
-        failed = [c["clause"] + _missed(c) for c in cond["clauses"] if c["holds"] is not True]
+        failed = [c["clause"] + " ✗" for c in cond["clauses"] if c["holds"] is not True]
         reasons.setdefault("; ".join(failed) or "?", []).append(side)
-    return " | ".join(f"{text} ({' and '.join(sides)})" for text, sides in reasons.items())
+    return " | ".join(f"{text} ({', '.join(sides)})" for text, sides in reasons.items())
 
 
 def _missed(c: dict[str, Any]) -> str:
@@ -605,7 +604,7 @@ def _exit_coverage(
     }
 
 
-# -- near misses ------------------------------------------------------------------------------------
+# -- near misses ---------------------------------------------------------------------------
 def near_misses(
     run: RunJournal, rules: RunRules, top: int, margin: float = NEAR_MARGIN
 ) -> dict[str, Any]:

@@ -94,10 +94,9 @@ def _trades(a: dict[str, Any], out: _Out) -> None:
         return
     out.head(f"{len(a['trades'])} trade(s) in {a['journal']}")
     for t in a["trades"]:
-        exit_ = f"{t['exit'][11:]} {t['exit_reason']}" if t["exit"] else "open"
+        exit_ = f"{t['exit'][11:]:<8} {t['exit_reason']}" if t["exit"] else "open"
         out.lines.append(
-            f"{t['trade_id']}  {t['entry']} {t['trigger']:<14} {t['symbol']}  -> {exit_}"
-            f"  net {t['net_pnl']}"
+            f"{t['trade_id']}  {t['entry']} -> {exit_:<19} {t['symbol']}  {t['net_pnl']:>9}"
         )
 
 
@@ -175,12 +174,14 @@ def _order(o: dict[str, Any]) -> str:
 
 
 def _at(a: dict[str, Any], out: _Out) -> None:
+    rules = {ans["rule"] for ans in a["answers"]}
     for ans in a["answers"]:
-        first = f"{a['at']} {ans['underlying']} {ans['rule']}: {ans['summary']}"
+        who = ans["underlying"] + (f" {ans['rule']}" if len(rules) > 1 else "")
+        first = f"{a['at']} {who} {ans['summary']}"
         if ans["answer"] in ("no direction", "no session", "no direction decided"):
             out.lines.append(out.paint(first))  # one line says it all
             continue
-        out.head(f"{a['at']} {ans['underlying']} {ans['rule']}: {ans['answer']}")
+        out.head(f"{a['at']} {who} ({ans['rule']}): {ans['answer']}")
         out.line("", [ans["summary"]])
         if "direction" in ans:
             _direction(ans["direction"], out)
@@ -256,5 +257,18 @@ def _diff(a: dict[str, Any], out: _Out) -> None:
             continue
         fields = " ".join(f"{k}={v}" for k, v in s["decision"].items())
         out.line("", [f"{s['at']} {s['kind']} {fields}"], indent=5)
+        values = [f"{k}={_short(v)}" for k, v in s["values"].items()]
+        if values:
+            out.line("", [" ".join(values)], indent=7)
+    at_a, at_b = d["a"].get("at"), d["b"].get("at")
+    if at_a and at_b and at_a != at_b:
+        first, other = ("A", "B") if at_a < at_b else ("B", "A")
+        out.line("", [f"{other} made no such decision at {min(at_a, at_b)}"], indent=2)
     for name, (va, vb) in d["values_that_differ"].items():
-        out.line("", [f"{name}: A={va} B={vb}"], indent=2)
+        out.line("", [f"{name}: A={_short(va)} B={_short(vb)}"], indent=2)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict) and "missing" in value:
+        return "missing"
+    return format_value(value)
