@@ -165,3 +165,84 @@ def test_engine_loop_in_process(benchmark) -> None:  # type: ignore[no-untyped-d
     best = _best(benchmark)
     print(f"\nengine loop in process: best {best:.3f} s = {best / len(inputs.bars) * 1e6:.1f} "
           f"us per bar")  # fmt: skip
+
+
+@pytest.mark.parametrize("recording", ["on", "off"])
+def test_backtest_bar_records_on_and_off(benchmark, tmp_path: Path, recording: str) -> None:  # type: ignore[no-untyped-def]
+    """The cost of recording every bar-close evaluation for ``engine explain``: the same
+    whole-process backtest with the recorder on (the default) and off
+    (``--no-bar-records``). Run both in one session and compare the best rounds."""
+    env = _env(tmp_path / "cache")
+    extra = [] if recording == "on" else ["--no-bar-records"]
+
+    def once() -> None:
+        out = tmp_path / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run(
+            [*ENGINE, "backtest", str(REPO / "rules" / "adx.yaml"), *ARGS, *extra,
+             "--out", str(out)],
+            check=True, env=env, stdout=subprocess.DEVNULL, cwd=REPO,
+        )  # fmt: skip
+
+    once()  # fills the cache
+    benchmark.pedantic(once, rounds=5)
+    best = _best(benchmark)
+    _RECORDING[recording] = best
+    line = f"\nbar records {recording}: best {best:.3f} s = {BARS / best:,.0f} bars/s"
+    if len(_RECORDING) == 2:
+        line += f"; on/off = {_RECORDING['on'] / _RECORDING['off']:.3f}"
+    print(line)
+
+
+def test_engine_loop_bar_records_on_and_off(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """The replay loop alone, recorder on and off alternately in one benchmark (journal
+    encoded in memory as a backtest encodes it): the overhead without start-up noise."""
+    from adapters.paper import PaperBroker
+    from engine.cli._inputs import build_engine, load_inputs
+    from engine.runtime.backtest import replay
+
+    inputs = load_inputs(
+        str(REPO / "rules" / "adx.yaml"),
+        str(MARKET / "nifty_1m_2024.csv"),
+        daily=str(MARKET / "nifty_daily_2005_2026.csv"),
+        vix=str(MARKET / "india_vix_daily_2012_2026.csv"),
+    )
+    best = {True: float("inf"), False: float("inf")}
+
+    def loop() -> None:
+        for record in (True, False):
+            journal = _EncodingJournal()
+            engine, feed = build_engine(inputs, journal=journal, broker=PaperBroker(),
+                                        echo_notifications=False, record_bars=record)  # fmt: skip
+            t0 = time.perf_counter()
+            replay(engine, feed)
+            best[record] = min(best[record], time.perf_counter() - t0)
+
+    benchmark.pedantic(loop, rounds=5)
+    on, off = best[True], best[False]
+    print(f"\nengine loop: bar records on {on:.3f} s, off {off:.3f} s; on/off = {on / off:.3f} "
+          f"(+{(on / off - 1) * 100:.1f}%)")  # fmt: skip
+
+
+_RECORDING: dict[str, float] = {}
+
+
+class _EncodingJournal:
+    """A journal that encodes every record as the file journal does, and keeps nothing."""
+
+    def __init__(self) -> None:
+        from engine.journal import encode_record
+
+        self._encode = encode_record
+        self.count = 0
+        self.records = None
+
+    def write(self, record, *, sync: bool = False) -> None:  # type: ignore[no-untyped-def]
+        self._encode(record)
+        self.count += 1
+
+    def flush(self, *, sync: bool = True) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -102,7 +102,28 @@ def read_journal(path: Path) -> RunJournal:
             by_key[key].append(r)
     run.by_key = dict(by_key)
     run.layouts = {r["t"]: r for r in run.kind("layout")}
+    _expand_entry_evals(run)
     run.trade_ids = [
         r["trade_id"] for r in run.kind("entry_decision") if r.get("outcome") == "sent"
     ]
     return run
+
+
+def _expand_entry_evals(run: RunJournal) -> None:
+    """Carry the changed values of each ``entry_eval`` forward: ``v`` becomes the values
+    its evaluation read (filters up to the failing one, then the triggers' names)."""
+    state: dict[int, list[Any]] = {}
+    for r in run.kind("entry_eval"):
+        layout = run.layouts.get(r.get("t"))  # type: ignore[arg-type]
+        changes = r.get("c")
+        if layout is None or not isinstance(changes, list) or len(changes) % 2:
+            raise ExplainError(f"{run.path}: an entry_eval record at ts {r['ts']} is malformed")
+        names = layout["entry_names"]
+        values = state.setdefault(r["t"], [None] * len(names))
+        for i in range(0, len(changes), 2):
+            values[changes[i]] = changes[i + 1]
+        at = dict(zip(names, values, strict=True))
+        fail = r.get("fail", -1)
+        used = layout["filters"] if fail < 0 else layout["filters"][: fail + 1]
+        read = [n for _, reads in used for n in reads] + layout["trigger_names"]
+        r["v"] = [at[n] for n in read]

@@ -14,8 +14,12 @@ Records (schema 2; see docs/explain.md):
   trigger and exit reads, in the order the values below are written.
 - ``entry_eval``: one entry evaluation at a bar close. ``fail`` is the index of the first
   filter that did not hold (absent when every filter held), ``fired`` the trigger that
-  fired (absent when none did); ``v`` the values read by the filters up to the failing
-  one (all of them when none failed), then the values the triggers read.
+  fired (absent when none did); ``c`` the values read (by the filters up to the failing
+  one, and by the triggers) that changed since this trader's previous ``entry_eval``,
+  as flat pairs ``[i, value, ...]`` with ``i`` an index into the layout's
+  ``entry_names``. A reader carries the values forward in file order; most values (the
+  parameters, daily and hourly indicators, VIX) do not change from bar to bar, so a
+  record usually holds two or three.
 - ``exit_eval``: the exits' values at a bar close while a position is open (``fired``
   names the exit when one fired then, on a bar or a tick).
 - ``entries``: the machines opened or closed entries (``blocked_by`` says which).
@@ -41,20 +45,26 @@ def ordered_names(exprs: Iterable[Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for e in exprs for n in sorted(e.names)))
 
 
+_UNSET = object()
+
+
 class _Slot:
-    __slots__ = ("entry_names", "exit_names", "trigger_names")
+    __slots__ = ("entry_names", "entry_reads", "exit_names", "last")
 
     def __init__(self, filters: list[tuple[str, ...]], triggers: tuple[str, ...],
                  exits: tuple[str, ...]) -> None:  # fmt: skip
-        upto: list[tuple[str, ...]] = []
+        self.entry_names = ordered = tuple(dict.fromkeys([*(n for f in filters for n in f),
+                                                          *triggers]))  # fmt: skip
+        position = {n: i for i, n in enumerate(ordered)}
+        upto: list[tuple[tuple[int, str], ...]] = []
         acc: tuple[str, ...] = ()
         for names in filters:
             acc = acc + names
-            upto.append(acc + triggers)
-        upto.append(acc + triggers)  # every filter held
-        self.entry_names = tuple(upto)
-        self.trigger_names = triggers
+            upto.append(tuple((position[n], n) for n in dict.fromkeys(acc + triggers)))
+        upto.append(tuple((position[n], n) for n in dict.fromkeys(acc + triggers)))
+        self.entry_reads = tuple(upto)  # by failing filter (-1: none failed)
         self.exit_names = exits
+        self.last: list[Any] = [_UNSET] * len(ordered)
 
 
 class DecisionRecorder:
@@ -82,6 +92,7 @@ class DecisionRecorder:
                 "filters": [[f.name, list(n)] for f, n in zip(spec.filters, filters, strict=True)],
                 "triggers": [[t.name, t.side, sorted(t.when.names)] for t in spec.triggers],
                 "trigger_names": list(triggers),
+                "entry_names": list(self._slots[slot].entry_names),
                 "exits": [[e.name, e.priority, sorted(e.when.names)] for e in spec.exits],
                 "exit_names": list(exits),
             }
@@ -91,14 +102,26 @@ class DecisionRecorder:
     def entry_eval(
         self, slot: int, ts: int, values: Mapping[str, Any], fail: int, fired: str | None
     ) -> None:
-        """``fail``: index of the first filter that did not hold, or -1."""
-        names = self._slots[slot].entry_names[fail]
+        """``fail``: index of the first filter that did not hold, or -1.
+
+        Only the values that changed since this trader's last entry_eval are written."""
+        s = self._slots[slot]
+        last = s.last
+        changed: list[Any] = []
+        for i, name in s.entry_reads[fail]:
+            value = values[name]
+            old = last[i]
+            if old is value or (type(old) is type(value) and old == value):
+                continue
+            last[i] = value
+            changed.append(i)
+            changed.append(value)
         record: dict[str, Any] = {"kind": "entry_eval", "ts": ts, "t": slot}
         if fail >= 0:
             record["fail"] = fail
         if fired is not None:
             record["fired"] = fired
-        record["v"] = [values[n] for n in names]
+        record["c"] = changed
         self.journal.write(record)
 
     def exit_eval(self, slot: int, ts: int, values: Mapping[str, Any], fired: str | None) -> None:
