@@ -312,11 +312,16 @@ def _at_one(
 
 
 def _why_none(direction: dict[str, Any]) -> str:
-    reasons: dict[str, list[str]] = {}
-    for side, cond in direction["conditions"].items():
-        failed = [c["clause"] + " ✗" for c in cond["clauses"] if c["holds"] is not True]
-        reasons.setdefault("; ".join(failed) or "?", []).append(side)
-    return " | ".join(f"{text} ({', '.join(sides)})" for text, sides in reasons.items())
+    """What kept every side out: the clauses that failed for all of them, when there are
+    such; else each side's first failing clause."""
+    failing = {
+        side: [c["clause"] + " ✗" for c in cond["clauses"] if c["holds"] is not True] or ["?"]
+        for side, cond in direction["conditions"].items()
+    }
+    common = [c for c in next(iter(failing.values()), []) if all(c in f for f in failing.values())]
+    if common:
+        return f"{'; '.join(common)} ({', '.join(failing)})"
+    return " | ".join(f"{f[0]} ({side})" for side, f in failing.items())
 
 
 def _missed(c: dict[str, Any]) -> str:
