@@ -165,3 +165,93 @@ def test_engine_loop_in_process(benchmark) -> None:  # type: ignore[no-untyped-d
     best = _best(benchmark)
     print(f"\nengine loop in process: best {best:.3f} s = {best / len(inputs.bars) * 1e6:.1f} "
           f"us per bar")  # fmt: skip
+
+
+def test_backtest_bar_records_on_and_off(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The cost of recording every bar-close evaluation for ``engine explain``: the same
+    whole-process backtest with the recorder on (the default) and off
+    (``--no-bar-records``), alternated within each round (the order flips every round,
+    so a machine busy with other work weighs on both alike); the best of each."""
+    env = _env(tmp_path / "cache")
+    best = {"on": float("inf"), "off": float("inf")}
+    rounds = [0]
+
+    def once(recording: str) -> None:
+        out = tmp_path / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        extra = [] if recording == "on" else ["--no-bar-records"]
+        t0 = time.perf_counter()
+        subprocess.run(
+            [*ENGINE, "backtest", str(REPO / "rules" / "adx.yaml"), *ARGS, *extra,
+             "--out", str(out)],
+            check=True, env=env, stdout=subprocess.DEVNULL, cwd=REPO,
+        )  # fmt: skip
+        best[recording] = min(best[recording], time.perf_counter() - t0)
+
+    def pair() -> None:
+        rounds[0] += 1
+        for recording in ("on", "off") if rounds[0] % 2 else ("off", "on"):
+            once(recording)
+
+    once("on")  # fills the cache
+    best["on"] = float("inf")
+    benchmark.pedantic(pair, rounds=6)
+    on, off = best["on"], best["off"]
+    print(f"\nwhole process: bar records on {on:.3f} s = {BARS / on:,.0f} bars/s, off "
+          f"{off:.3f} s = {BARS / off:,.0f} bars/s; on/off = {on / off:.3f}")  # fmt: skip
+
+
+def test_engine_loop_bar_records_on_and_off(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """The replay loop alone, recorder on and off alternately in one benchmark (journal
+    encoded in memory as a backtest encodes it): the overhead without start-up noise."""
+    from adapters.paper import PaperBroker
+    from engine.cli._inputs import build_engine, load_inputs
+    from engine.runtime.backtest import replay
+
+    inputs = load_inputs(
+        str(REPO / "rules" / "adx.yaml"),
+        str(MARKET / "nifty_1m_2024.csv"),
+        daily=str(MARKET / "nifty_daily_2005_2026.csv"),
+        vix=str(MARKET / "india_vix_daily_2012_2026.csv"),
+    )
+    import gc
+
+    best = {True: float("inf"), False: float("inf")}
+    rounds = [0]
+
+    def loop() -> None:
+        rounds[0] += 1
+        for record in (True, False) if rounds[0] % 2 else (False, True):
+            gc.collect()
+            journal = _EncodingJournal()
+            engine, feed = build_engine(inputs, journal=journal, broker=PaperBroker(),
+                                        echo_notifications=False, record_bars=record)  # fmt: skip
+            t0 = time.perf_counter()
+            replay(engine, feed)
+            best[record] = min(best[record], time.perf_counter() - t0)
+
+    benchmark.pedantic(loop, rounds=6)
+    on, off = best[True], best[False]
+    print(f"\nengine loop: bar records on {on:.3f} s, off {off:.3f} s; on/off = {on / off:.3f} "
+          f"(+{(on / off - 1) * 100:.1f}%)")  # fmt: skip
+
+
+class _EncodingJournal:
+    """A journal that encodes every record as the file journal does, and keeps nothing."""
+
+    def __init__(self) -> None:
+        from engine.journal import encode_record
+
+        self._encode = encode_record
+        self.count = 0
+        self.records = None
+
+    def write(self, record, *, sync: bool = False) -> None:  # type: ignore[no-untyped-def]
+        self._encode(record)
+        self.count += 1
+
+    def flush(self, *, sync: bool = True) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

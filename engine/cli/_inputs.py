@@ -248,6 +248,7 @@ def build_engine(
     broker: Any,
     durable: bool = False,
     echo_notifications: bool = True,
+    record_bars: bool = True,
 ) -> tuple[Any, Any]:
     """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core)."""
     from adapters.replay import ReplayFeed
@@ -265,6 +266,7 @@ def build_engine(
         broker=broker,
         durable=durable,
         echo_notifications=echo_notifications,
+        record_bars=record_bars,
     )
     feed = ReplayFeed(
         inputs.bars,
@@ -290,6 +292,7 @@ def make_engine(
     instruments: Any = None,
     durable: bool = False,
     echo_notifications: bool = True,
+    record_bars: bool = True,
 ) -> Any:
     """The engine for ``inputs`` starting at ``start_ns``, warmed up by the daily history
     before it; the feed is the caller's (a replay, or a live feed)."""
@@ -306,6 +309,7 @@ def make_engine(
         source=source,
         daily_from_feed=bool(inputs.daily or inputs.daily_warmup),
         echo_notifications=echo_notifications,
+        record_bars=record_bars,
     )
     engine = Engine(
         rules=[inputs.rules],

@@ -302,8 +302,11 @@ def _trade(
     print(f"  orders: {broker.description}")
     print(f"  journal: {out / 'journal.jsonl'}   stop: Ctrl+C (a second Ctrl+C: at once)")
     print("=" * 78, flush=True)
+    from engine.journal.source import rules_source
+
     header = {"mode": "live" if live else "paper", "feed": "smartapi", "rule": inputs.rules.name,
-              "inputs": inputs.files, "endpoint": link.config.rest_url}  # fmt: skip
+              "inputs": inputs.files, "endpoint": link.config.rest_url,
+              **rules_source(args.rules)}  # fmt: skip
     printer = None if args.quiet else EventPrinter()
     with Journal(out / "journal.jsonl", header=header, on_record=printer) as journal:
         engine = make_engine(

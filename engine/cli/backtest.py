@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--capital", metavar="INR", help="capital in rupees (default 500000)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
+        "--no-bar-records",
+        action="store_true",
+        help="journal decisions only, not every bar's evaluation (engine explain --at, "
+        "--rule and --near-misses then know less)",
+    )
+    parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar even on a terminal"
     )
 
@@ -92,12 +98,19 @@ def run(args: argparse.Namespace) -> int:
         capital=args.capital,
     )
     out = _out_dir(args, inputs.rules.name)
-    header = {"mode": "backtest", "rule": inputs.rules.name, "inputs": inputs.files}
+    from engine.journal.source import rules_source
+
+    header = {"mode": "backtest", "rule": inputs.rules.name, "inputs": inputs.files,
+              **rules_source(args.rules)}  # fmt: skip
     from adapters.paper import PaperBroker
 
     with Journal(out / "journal.jsonl", header=header) as journal:
         engine, feed = build_engine(
-            inputs, journal=journal, broker=PaperBroker(), echo_notifications=False
+            inputs,
+            journal=journal,
+            broker=PaperBroker(),
+            echo_notifications=False,
+            record_bars=not args.no_bar_records,
         )
         progress = _Progress(len(inputs.bars), not args.no_progress and not args.json)
         replay(engine, feed, progress=progress)

@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diagram": ("engine.cli.diagram", "export state machine diagrams (mermaid, dot, svg)"),
     "run": ("engine.cli.run", "trade a strategy on paper (a replay without credentials)"),
     "backtest": ("engine.cli.backtest", "replay history through the engine and report the result"),
+    "explain": ("engine.cli.explain", "why a trade fired, why nothing traded, near misses, diffs"),
     "kill-switch": ("engine.cli.killswitch", "stop all trading now: cancel orders, flatten, halt"),
     "resume": ("engine.cli.resume", "resume after a kill-switch halt, with a reason"),
     "login": ("engine.cli.login", "store SmartAPI credentials in the OS keyring"),

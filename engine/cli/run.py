@@ -144,7 +144,10 @@ def _paper(args: argparse.Namespace) -> int:
     print("  orders: paper broker (simulated fills); no real order is sent")
     print(f"  journal: {out / 'journal.jsonl'}   stop: Ctrl+C (a second Ctrl+C: at once)")
     print("=" * 78, flush=True)
-    header = {"mode": "paper", "feed": "replay", "rule": inputs.rules.name, "inputs": inputs.files}
+    from engine.journal.source import rules_source
+
+    header = {"mode": "paper", "feed": "replay", "rule": inputs.rules.name,
+              "inputs": inputs.files, **rules_source(args.rules)}  # fmt: skip
     printer = None if args.quiet else EventPrinter()
     with Journal(out / "journal.jsonl", header=header, on_record=printer) as journal:
         engine, feed = build_engine(inputs, journal=journal, broker=PaperBroker(), durable=True)

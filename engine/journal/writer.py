@@ -30,7 +30,7 @@ from engine.safe_files import AppendFile, open_folder
 __all__ = ["SCHEMA_VERSION", "Journal", "encode_record"]
 
 #: Version of the record layout; readers refuse a journal from a newer engine.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: bar-close evaluations (layout, entry_eval, exit_eval, entries)
 
 
 def _default(value: Any) -> Any:

@@ -37,6 +37,7 @@ from engine.data.session_grid import SessionGrid
 from engine.errors import InvalidTransition
 from engine.expr import Missing
 from engine.journal import Journal
+from engine.journal.recorder import DecisionRecorder
 from engine.logs import category_logger
 from engine.machines import (
     ActionRequested,
@@ -134,6 +135,7 @@ class EngineConfig:
     price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
     data_gap_ns: int | None = None  # silence in a session part that counts as a gap
     echo_notifications: bool = True  # machines' notify actions also go to the log
+    record_bars: bool = True  # every bar-close evaluation in the journal (engine explain)
 
 
 @dataclass(slots=True)
@@ -172,6 +174,7 @@ class Engine:
         self.grid = grid
         self.calendar = grid.calendar
         self.journal = journal
+        self.recorder = DecisionRecorder(journal) if self.config.record_bars else None
         self.broker = broker
         self.instruments = instruments
         self.quotes = quotes
@@ -399,6 +402,8 @@ class Engine:
             tags = runner.spec.peer_info.tags.get("entries_allowed", frozenset())
             self._entry_gates[event.machine] = event.dest in tags
             self._entries_open = self.entries_allowed()[0]
+            if self.recorder is not None:
+                self.recorder.entries_gate(event.ts_event, *self.entries_allowed())
 
     def entries_allowed(self) -> tuple[bool, str]:
         blocked = [m for m in _GLOBAL_MACHINES if not self._entry_gates.get(m, False)]
@@ -854,6 +859,8 @@ class Engine:
                 tags = runner.spec.peer_info.tags.get("entries_allowed", frozenset())
                 self._entry_gates[name] = runner.state in tags
         self._entries_open = self.entries_allowed()[0]
+        if self.recorder is not None:
+            self.recorder.entries_gate(self.now_ns, *self.entries_allowed())
 
     def _watched_names(self) -> set[str]:
         names: set[str] = set()

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from engine.context import RuleView
 from engine.expr import Expr, Missing
 from engine.journal import Journal
+from engine.journal.recorder import DecisionRecorder
 from engine.machines import MachineRunner
 from engine.model.trading import Instrument, OptionKind, OrderPurpose, OrderSide
 from engine.orders.intents import make_intent
@@ -90,6 +91,11 @@ class Desk(Protocol):
 
     def exit_all_of(self, rule: str, reason: str) -> None: ...
 
+    @property
+    def recorder(self) -> DecisionRecorder | None:
+        """Where bar-close evaluations are recorded (None: they are not)."""
+        ...
+
 
 class Trader:
     """One rule file on one underlying; see the module docstring."""
@@ -124,6 +130,8 @@ class Trader:
         self._bars_held = 0
         self.warmup_sessions = 0
         self.starved: dict[str, int] = {}  # condition name -> evaluations that were missing
+        self._rec = desk.recorder
+        self._slot = self._rec.attach(self.rule, underlying, spec) if self._rec is not None else -1
         self.set_flat()
 
     # -- 1. direction ------------------------------------------------------------------------
@@ -173,13 +181,18 @@ class Trader:
         ):
             return False
         values = self.values
+        rec = self._rec
         for i, (rule, evaluate) in enumerate(self._exits):
             value = evaluate(values)
             if value is True:
+                if rec is not None:
+                    rec.exit_eval(self._slot, self.desk.now_ns, values, rule.name)
                 self._fire_exit(rule, i, on)
                 return True
             if value is not False:
                 self._starve(rule.name)
+        if rec is not None and on == "bar":
+            rec.exit_eval(self._slot, self.desk.now_ns, values, None)
         return False
 
     def _starve(self, name: str) -> None:
@@ -264,16 +277,19 @@ class Trader:
         return True
 
     # -- 3. entries --------------------------------------------------------------------------
-    def check_entry(self) -> bool:
+    def check_entry(self) -> bool:  # noqa: C901 - hot path, one loop per block
         """Evaluate filters then triggers at a bar close; True when an entry was sent."""
         if not self.sides:
             return False
         values = self.values
-        for condition, evaluate in self._filters:
+        rec = self._rec
+        for i, (condition, evaluate) in enumerate(self._filters):
             value = evaluate(values)
             if value is not True:
                 if value is not False:
                     self._starve(condition.name)
+                if rec is not None:
+                    rec.entry_eval(self._slot, self.desk.now_ns, values, i, None)
                 return False
         for trigger, evaluate in self._triggers:
             side = trigger.side
@@ -285,9 +301,13 @@ class Trader:
                 continue
             value = evaluate(values)
             if value is True:
+                if rec is not None:
+                    rec.entry_eval(self._slot, self.desk.now_ns, values, -1, trigger.name)
                 return self._enter(trigger.name, trigger.when, OptionKind(side))
             if value is not False:
                 self._starve(trigger.name)
+        if rec is not None:
+            rec.entry_eval(self._slot, self.desk.now_ns, values, -1, None)
         return False
 
     # -- 4. sizing, strike, risk, order --------------------------------------------------------

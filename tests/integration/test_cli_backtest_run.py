@@ -54,7 +54,8 @@ def test_backtest_when_sample_then_report_and_three_files(tmp_path: Path) -> Non
     summary = json.loads((out / "summary.json").read_text())
     assert summary["metrics"]["trades"] == 6 and summary["sessions"] == 10
     header = json.loads((out / "journal.jsonl").read_text().splitlines()[0])
-    assert header["kind"] == "journal" and header["schema"] == 1
+    assert header["kind"] == "journal" and header["schema"] == 2
+    assert header["rules_text"] == (REPO / "rules" / "adx.yaml").read_text(encoding="utf-8")
 
 
 def test_backtest_when_json_then_the_summary_on_stdout(tmp_path: Path) -> None:
