@@ -142,6 +142,7 @@ class Books:
             },
             sync=e.config.durable,
         )
+        trader.trade_closed(trade)
         trader.trade = None
         trader.set_flat()
 

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from engine.context import RuleView
+from engine.data.calendar import Calendar, CalendarError
 from engine.expr import Expr, Missing
 from engine.journal import Journal
 from engine.machines import MachineRunner
@@ -61,6 +62,7 @@ class Desk(Protocol):
     ledger: Ledger
     instruments: InstrumentSource
     capital: Decimal
+    calendar: Calendar
 
     @property
     def now_ns(self) -> int: ...
@@ -122,6 +124,7 @@ class Trader:
         self._max_pnl_pct: float | None = None
         self._best_move: float | None = None
         self._bars_held = 0
+        self._last_entry_underlying: float | None = None
         self.warmup_sessions = 0
         self.starved: dict[str, int] = {}  # condition name -> evaluations that were missing
         self.set_flat()
@@ -157,10 +160,17 @@ class Trader:
         )
 
     def new_day(self) -> None:
+        if self.trade is not None and self.trade.open:
+            self._write_contract_names()  # held overnight: one session nearer its expiry
         self.sides = frozenset()
         self.direction_known = False
         self.entries_today = 0
-        self.values["position.entries_today"] = 0
+        self._last_entry_underlying = None
+        v = self.values
+        v["position.entries_today"] = 0
+        v["last_entry.underlying_move_pct"] = Missing("no entry filled today")
+        v["last_exit.reason"] = "none"
+        v["last_exit.stop_out"] = False
         self.desk.machine_fact(self, "position.entries_today", 0)
 
     # -- 2. exits ----------------------------------------------------------------------------
@@ -269,6 +279,7 @@ class Trader:
         if not self.sides:
             return False
         values = self.values
+        self._refresh_last_entry_move()
         for condition, evaluate in self._filters:
             value = evaluate(values)
             if value is not True:
@@ -289,6 +300,15 @@ class Trader:
             if value is not False:
                 self._starve(trigger.name)
         return False
+
+    def _refresh_last_entry_move(self) -> None:
+        """``last_entry.underlying_move_pct``: the spot against the previous entry's fill."""
+        entry = self._last_entry_underlying
+        if entry is None:
+            return
+        spot = self.desk.spot(self.underlying)
+        if spot is not None:
+            self.values["last_entry.underlying_move_pct"] = (spot / entry - 1.0) * 100.0
 
     # -- 4. sizing, strike, risk, order --------------------------------------------------------
     def _enter(self, trigger: str, when: Expr, kind: OptionKind) -> bool:
@@ -324,6 +344,7 @@ class Trader:
             return False
         self.trade = desk.ledger.open_trade(self.rule, self.underlying, instrument, now, trigger)
         self.entries_today += 1
+        values["position.is_reentry"] = self.entries_today > 1
         record.update(outcome="sent", trade_id=self.trade.trade_id, key=intent.key)
         desk.journal.write(record)
         desk.orders.submit(intent, {"trade_id": self.trade.trade_id, "trigger": trigger})
@@ -403,6 +424,10 @@ class Trader:
             "position.pnl_pct",
             "position.max_pnl_pct",
             "position.underlying_move_pct",
+            "position.best_underlying_move_pct",
+            "position.is_reentry",
+            "position.dte",
+            "position.expiry",
             "position.minutes_held",
             "position.bars_held",
         ):
@@ -422,9 +447,20 @@ class Trader:
         if trade is None:
             return
         v["position.side"] = trade.instrument.kind.value
+        self._write_contract_names()
         v["position.qty_lots"] = trade.qty // trade.instrument.lot_size
         if trade.entry_price is not None:
             v["position.entry_price"] = float(trade.entry_price)
+        if trade.entry_underlying is not None:
+            self._last_entry_underlying = trade.entry_underlying
+
+    def trade_closed(self, trade: Trade) -> None:
+        """The trade is flat: remember why, for the re-entry conditions."""
+        v = self.values
+        v["last_exit.reason"] = trade.exit_reason or "none"
+        v["last_exit.stop_out"] = any(
+            x.name == trade.exit_reason and x.stop_out for x in self.spec.exits
+        )
 
     def mark(self, premium: Decimal, spot: float | None) -> None:
         """A new premium (and spot) for the open position: position.* from the ledger."""
@@ -452,9 +488,23 @@ class Trader:
             if self._best_move is None or move > self._best_move:
                 self._best_move = move
                 trade.best_underlying_move_pct = move
+            v["position.best_underlying_move_pct"] = self._best_move
         if trade.entry_ts is not None:
             v["position.minutes_held"] = (self.desk.now_ns - trade.entry_ts) / _MINUTE_NS
         v["position.bars_held"] = self._bars_held
+
+    def _write_contract_names(self) -> None:
+        """The held contract's expiry and the sessions to it (the calendar's count)."""
+        trade = self.trade
+        if trade is None:
+            return
+        expiry = trade.instrument.expiry
+        v = self.values
+        v["position.expiry"] = expiry
+        try:
+            v["position.dte"] = self.desk.calendar.days_to_expiry(self.desk.today, expiry)[0]
+        except CalendarError as e:
+            v["position.dte"] = Missing(f"no session count to {expiry.isoformat()}: {e}")
 
     def bar_closed(self) -> None:
         if self.trade is not None and self.trade.open:
