@@ -52,6 +52,8 @@ class ExitRule:
     action: str = "exit"
     description: str = ""
     stop_out: bool = False
+    fraction: float | None = None  # a scale-out: this share of the lots held
+    repeatable: bool = False  # a scale-out that may fire again on the same position
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,24 @@ class _RuleChecker:
                     f"add a direction for {side} or change the trigger's side",
                 )
 
+    def check_partial_exits(self) -> None:
+        for i, it in _items(self.data, "exits"):
+            if "fraction" in it and it.get("action") == "exit_all":
+                self.report(
+                    ("exits", i, "fraction"),
+                    "fraction-with-exit-all",
+                    "a partial exit sells part of this position; exit_all closes every position",
+                    "drop 'fraction' or use action: exit",
+                )
+            if it.get("repeatable") and "fraction" not in it:
+                self.report(
+                    ("exits", i, "repeatable"),
+                    "repeatable-without-fraction",
+                    "only a partial exit (one with 'fraction') can repeat; a full exit closes "
+                    "the position",
+                    "add 'fraction' or drop 'repeatable'",
+                )
+
     def lint(self, compiled: dict[Path_, Expr]) -> list[Diagnostic]:
         from engine.spec._lints import lint_conditions
 
@@ -234,6 +254,7 @@ def load_rule_document(doc: YamlDocument, *, cache_parts: list[bytes] | None = N
     checker.check_names_unique()
     checker.check_indicators()
     checker.check_triggers_sides()
+    checker.check_partial_exits()
     # Expressions are checked even when the schema failed, so every error shows at once.
     compiled = _compile_all(checker, _vocabulary_of(doc.data))
     warnings: list[Diagnostic] = list(remembered or ())
@@ -311,6 +332,8 @@ def _build(checker: _RuleChecker, compiled: dict[Path_, Expr]) -> RuleSpec:
                         it.get("action", "exit"),
                         it.get("description", ""),
                         bool(it.get("stop_out", False)),
+                        it.get("fraction"),
+                        bool(it.get("repeatable", False)),
                     )
                     for i, it in items["exits"]
                 ),

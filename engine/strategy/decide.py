@@ -183,7 +183,10 @@ class Trader:
         ):
             return False
         values = self.values
+        scaled = self.trade.scale_outs
         for i, (rule, evaluate) in enumerate(self._exits):
+            if rule.fraction is not None and not rule.repeatable and rule.name in scaled:
+                continue  # a partial exit fires once per position unless repeatable
             value = evaluate(values)
             if value is True:
                 self._fire_exit(rule, i, on)
@@ -226,10 +229,16 @@ class Trader:
             )
             self.desk.exit_all_of(self.rule, reason=rule.name)
             return
-        self.exit(rule.name, why)
+        self.exit(rule.name, why, fraction=rule.fraction)
 
-    def exit(self, reason: str, why: dict[str, Any] | None = None) -> bool:
-        """Close the open position (an exit rule, or an action asked); True when sent."""
+    def exit(
+        self, reason: str, why: dict[str, Any] | None = None, *, fraction: float | None = None
+    ) -> bool:
+        """Close the open position, or ``fraction`` of its lots (an exit rule, or an action
+        asked); True when sent.
+
+        A fraction sells whole lots, rounded down and at least one; when less than one lot
+        would remain, the whole position is sold and the exit is an ordinary full exit."""
         desk = self.desk
         trade = self.trade
         record: dict[str, Any] = {
@@ -255,19 +264,33 @@ class Trader:
             self.underlying, trade.instrument.expiry, trade.instrument.strike, trade.instrument.kind
         )
         last = premium if premium is not None else trade.entry_price or Decimal("0.05")
+        qty = trade.qty
+        if fraction is not None:
+            lot = trade.instrument.lot_size
+            held = qty // lot
+            lots = max(1, int(held * fraction))
+            record["scale_out"] = {"fraction": fraction, "held_lots": held, "lots": lots}
+            if held - lots >= 1:
+                qty = lots * lot
+            else:
+                record["scale_out"]["sells_all"] = True
+        partial = qty < trade.qty
         intent = make_intent(
             rule=self.rule,
             underlying=self.underlying,
             instrument=trade.instrument,
             side=OrderSide.SELL,
             purpose=OrderPurpose.EXIT,
-            qty=trade.qty,
+            qty=qty,
             last=last,
             ts_decision=desk.now_ns,
             reason=reason,
         )
-        trade.exit_decision_ts = desk.now_ns
-        trade.exit_reason = reason
+        if partial:
+            trade.scale_outs.append(reason)
+        else:
+            trade.exit_decision_ts = desk.now_ns
+            trade.exit_reason = reason
         record.update(trade_id=trade.trade_id, key=intent.key, outcome="sent", premium=last)
         desk.journal.write(record)
         desk.orders.submit(intent, {"trade_id": trade.trade_id, "exit": reason})
