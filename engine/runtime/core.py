@@ -878,7 +878,7 @@ def _reads_of_rule(rule: RuleSpec) -> set[str]:
     names: set[str] = set()
     for condition in rule.direction.values():
         names |= condition.when.names
-    for item in (*rule.filters, *rule.triggers, *rule.exits):
+    for item in (*rule.filters, *rule.triggers, *rule.exits, *rule.multipliers):
         names |= item.when.names
     return names
 

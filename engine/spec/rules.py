@@ -57,6 +57,16 @@ class ExitRule:
 
 
 @dataclass(frozen=True)
+class Multiplier:
+    """One row of a sizing table: ``factor`` scales the size while ``when`` holds."""
+
+    name: str
+    when: Expr
+    factor: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     """A loaded, checked strategy. Exits are in evaluation order (priority, then file order)."""
 
@@ -75,6 +85,7 @@ class RuleSpec:
     description: str = ""
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}), repr=False)
     warnings: tuple[Diagnostic, ...] = ()
+    multipliers: tuple[Multiplier, ...] = ()
 
 
 _SECTIONS = ("filters", "triggers", "exits")
@@ -97,6 +108,12 @@ def _where(data: Any) -> Callable[[Path_], str]:
             return f"{path[0]}[{path[1]}]{name}"
         if len(path) >= 2 and path[0] == "direction":
             return f"direction {path[1]}"
+        if len(path) >= 3 and path[:2] == ("sizing", "multipliers") and isinstance(path[2], int):
+            rows = dict(_multipliers(data)) if isinstance(data, dict) else {}
+            name = rows.get(path[2], {}).get("name")
+            return f"sizing.multipliers[{path[2]}]" + (
+                f" '{name}'" if isinstance(name, str) else ""
+            )
         if len(path) >= 2 and path[0] == "indicators":
             return ".".join(str(p) for p in path[:3])
         return ""
@@ -281,12 +298,21 @@ def _items(data: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]
     return [(i, item) for i, item in enumerate(raw) if isinstance(item, dict)]
 
 
+def _multipliers(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The sizing table's rows that are mappings (the schema reports the others)."""
+    raw = _mapping(data, "sizing").get("multipliers")
+    if not isinstance(raw, list):
+        return []
+    return [(i, item) for i, item in enumerate(raw) if isinstance(item, dict)]
+
+
 def _compile_all(checker: _RuleChecker, vocab: Vocabulary) -> dict[Path_, Expr]:
     """Every condition string in the file, compiled; problems go to the checker."""
     out: dict[Path_, Expr] = {}
     data = checker.data
     paths: list[Path_] = []
     paths += [("direction", side) for side in _mapping(data, "direction")]
+    paths += [("sizing", "multipliers", i, "when") for i, _ in _multipliers(data)]
     for section in _SECTIONS:
         paths += [(section, i, "when") for i, _ in _items(data, section)]
     for path in paths:
@@ -340,7 +366,16 @@ def _build(checker: _RuleChecker, compiled: dict[Path_, Expr]) -> RuleSpec:
                 key=lambda e: e.priority,
             )
         ),
-        sizing=dict(data.get("sizing") or {}),
+        sizing={k: v for k, v in (data.get("sizing") or {}).items() if k != "multipliers"},
+        multipliers=tuple(
+            Multiplier(
+                it["name"],
+                compiled[("sizing", "multipliers", i, "when")],
+                float(it["factor"]),
+                it.get("description", ""),
+            )
+            for i, it in _multipliers(data)
+        ),
         strikes=dict(data.get("strikes") or {}),
         risk=dict(data.get("risk") or {}),
         params=dict(data.get("params") or {}),

@@ -403,12 +403,14 @@ class Trader:
         record["strike"] = dict(choice.values)
         if choice.instrument is None or choice.premium is None:
             return "strike: " + choice.reason
+        multiplier = self._size_multiplier(record)
         sizing = size_entry(
             self.spec.sizing,
             premium=choice.premium,
             lot_size=choice.instrument.lot_size,
             capital=desk.capital,
             size_factor=desk.size_factor(),
+            multiplier=multiplier,
         )
         record["sizing"] = dict(sizing.values)
         if sizing.lots < 1:
@@ -433,6 +435,25 @@ class Trader:
         record["_instrument"] = choice.instrument
         record["_intent"] = intent
         return ""
+
+    def _size_multiplier(self, record: dict[str, Any]) -> Decimal:
+        """The sizing table: the product of the factors whose conditions hold, each row
+        recorded with the values it read (a row whose value is missing does not apply)."""
+        product = Decimal(1)
+        rows = []
+        values = self.values
+        for m in self.spec.multipliers:
+            value = m.when.evaluate(values)
+            applied = value is True
+            if applied:
+                product *= Decimal(str(m.factor))
+            elif value is not False:
+                self._starve(m.name)
+            rows.append({"name": m.name, "factor": m.factor, "value": value,
+                         "applied": applied, "reads": reads_of(m.when, values)})  # fmt: skip
+        if rows:
+            record["multipliers"] = rows
+        return product
 
     # -- the position's names ------------------------------------------------------------------
     def set_flat(self) -> None:
