@@ -21,7 +21,9 @@ __all__ = [
     "MACHINE_NAMES",
     "RUNNER_NAMES",
     "TIMEFRAMES",
+    "MAX_HISTORY",
     "WEEKDAYS",
+    "ago_name",
     "base_vocabulary",
     "rule_vocabulary",
     "timeframe_of",
@@ -130,10 +132,20 @@ BAR_FIELDS: dict[str, str] = {
 }
 
 
+#: The deepest ``history`` a rule file may declare for one timeframe.
+MAX_HISTORY = 50
+
+
+def ago_name(timeframe: str, bars: int, field: str) -> str:
+    """The name of ``field`` of ``timeframe``, ``bars`` completed bars back (1 is .prev)."""
+    return f"{timeframe}.ago{bars}.{field}"
+
+
 def timeframe_vocabulary(
-    timeframe: str, indicators: dict[str, str] | None = None
+    timeframe: str, indicators: dict[str, str] | None = None, history: int = 1
 ) -> dict[str, NameInfo]:
-    """Bar fields and declared indicators of one timeframe, and the same one bar back."""
+    """Bar fields and declared indicators of one timeframe, one bar back (``prev``) and
+    up to ``history`` bars back (``ago1`` .. ``agoN``)."""
     out: dict[str, NameInfo] = {}
     entries = {f: (doc, "qty" if f == "volume" else "price") for f, doc in BAR_FIELDS.items()}
     for name, definition in (indicators or {}).items():
@@ -143,16 +155,38 @@ def timeframe_vocabulary(
         out[f"{timeframe}.prev.{name}"] = NameInfo(
             ValueType.NUMBER, f"{doc}, one completed bar back", (), unit
         )
+        if history > 1:
+            for bars in range(1, history + 1):
+                out[ago_name(timeframe, bars, name)] = NameInfo(
+                    ValueType.NUMBER, f"{doc}, {bars} completed bars back", (), unit
+                )
     return out
 
 
 def rule_vocabulary(
-    indicators: dict[str, dict[str, str] | None], params: dict[str, float] | None = None
+    indicators: dict[str, dict[str, str] | None],
+    params: dict[str, float] | None = None,
+    history: dict[str, int] | None = None,
 ) -> Vocabulary:
-    """The vocabulary of one rule file: runtime names, declared timeframes, params."""
+    """The vocabulary of one rule file: runtime names, declared timeframes (with their
+    declared history), params."""
     names = dict(base_vocabulary().names)
+    history = history or {}
+    depth_notes: dict[str, str] = {}
     for timeframe, declared in indicators.items():
-        names.update(timeframe_vocabulary(timeframe, declared or {}))
+        depth = history.get(timeframe, 1)
+        names.update(timeframe_vocabulary(timeframe, declared or {}, depth))
+        if depth == 1:
+            depth_notes[f"{timeframe}.ago1"] = (
+                f"one bar back is '{timeframe}.prev.FIELD'; 'agoN' names need "
+                f"'history: {{{timeframe}: N}}'"
+            )
+        for bars in range(depth + 1 if depth > 1 else 2, MAX_HISTORY + 1):
+            depth_notes[f"{timeframe}.ago{bars}"] = (
+                f"'{timeframe}' keeps {depth} bar{'s' if depth > 1 else ''} back; declare "
+                f"'history: {{{timeframe}: {bars}}}' (at most {MAX_HISTORY}) to read {bars} "
+                "bars back"
+            )
     for key, value in (params or {}).items():
         names[f"params.{key}"] = NameInfo(
             ValueType.NUMBER, "a constant set in the rule's params", constant=value
@@ -163,7 +197,7 @@ def rule_vocabulary(
         for tf in TIMEFRAMES
         if tf not in indicators
     }
-    return Vocabulary(dict(sorted(names.items())), notes)
+    return Vocabulary(dict(sorted(names.items())), {**notes, **depth_notes})
 
 
 #: Names the machine runner fills itself, from the calendar, at every step.

@@ -9,6 +9,7 @@ expression's unknown names, types and forbidden constructs.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from engine.expr import Expr, Origin, ValueType, Vocabulary, compile_expr
 from engine.spec._checked import checked_before, remember_checked
 from engine.spec._schema import schema_diagnostics
 from engine.spec._yaml import Path_, SourceMap, YamlDocument, load_yaml_file
-from engine.vocabulary import BAR_FIELDS, TIMEFRAMES, rule_vocabulary
+from engine.vocabulary import BAR_FIELDS, MAX_HISTORY, TIMEFRAMES, rule_vocabulary
 
 __all__ = ["Condition", "ExitRule", "RuleSpec", "Trigger", "load_rule_document", "load_rule_file"]
 
@@ -162,7 +163,12 @@ class _RuleChecker:
                 path: Path_ = ("indicators", tf, name)
                 if not isinstance(definition, str):
                     continue  # the schema reports a definition that is not text
-                if name == "prev" or name in BAR_FIELDS and definition != name:
+                if (
+                    name == "prev"
+                    or re.fullmatch(r"ago\d+", name)
+                    or name in BAR_FIELDS
+                    and definition != name
+                ):
                     self.report(
                         path,
                         "reserved-name",
@@ -251,7 +257,15 @@ def _vocabulary_of(data: dict[str, Any]) -> Vocabulary:
         if tf in TIMEFRAMES and isinstance(v, dict | type(None))
     }
     params = {k: v for k, v in _mapping(data, "params").items() if isinstance(v, int | float)}
-    return rule_vocabulary(indicators, params)
+    history = {
+        tf: v
+        for tf, v in _mapping(data, "history").items()
+        if tf in TIMEFRAMES
+        and isinstance(v, int)
+        and not isinstance(v, bool)
+        and 1 <= v <= MAX_HISTORY
+    }
+    return rule_vocabulary(indicators, params, history)
 
 
 def load_rule_document(doc: YamlDocument, *, cache_parts: list[bytes] | None = None) -> RuleSpec:
