@@ -10,6 +10,7 @@ session warms the daily indicators up before the replay starts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -240,8 +241,10 @@ def build_engine(
     broker: Any,
     durable: bool = False,
     echo_notifications: bool = True,
+    extra_rules: Sequence[Any] = (),
 ) -> tuple[Any, Any]:
-    """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core)."""
+    """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core);
+    ``extra_rules`` trade beside ``inputs.rules`` on the same data (a portfolio)."""
     from adapters.replay import ReplayFeed
     from engine.costs.charges import ChargesTable
     from engine.data.instruments import CalendarInstruments
@@ -263,7 +266,7 @@ def build_engine(
         echo_notifications=echo_notifications,
     )
     engine = Engine(
-        rules=[inputs.rules],
+        rules=[inputs.rules, *extra_rules],
         machines=inputs.machines,
         grid=grid,
         start_ns=start,

@@ -130,6 +130,7 @@ class EngineConfig:
     daily_from_feed: bool = False  # official daily bars come from the feed
     cancel_before_close_ns: int = 5 * _MINUTE_NS  # working orders cancelled this long before
     price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
+    max_positions_per_underlying: int | None = 1  # across rule files (None: no limit)
     data_gap_ns: int | None = None  # silence in a session part that counts as a gap
     echo_notifications: bool = True  # machines' notify actions also go to the log
 
@@ -755,6 +756,14 @@ class Engine:
             price_band_pct=self.config.price_band_pct,
             entries_allowed=allowed,
             blocked_by=blocked,
+            positions_on_underlying=sum(
+                1
+                for t in self.underlyings[trader.underlying].traders
+                if t is not trader
+                and t.trade is not None
+                and (t.trade.open or t.machine.state == "entry_pending")
+            ),
+            max_positions_per_underlying=self.config.max_positions_per_underlying,
         )
 
     def _entries_working(self) -> int:
