@@ -105,6 +105,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
             '  - {name: stop_3, priority: 2, when: "position.pnl_pct <= -3"}\n',
         ),
     ),
+    "index-volume": (
+        "a condition reads volume on an index, whose bars carry none (a warning)",
+        _rule("daily.volume > 1000"),
+    ),
     "syntax": ("the expression is not valid syntax", _rule("vix < ")),
     "too-long": ("the expression is longer than the limit", _rule("vix < 1" + " " * 4000)),
     "too-deep": (

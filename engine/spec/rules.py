@@ -91,6 +91,11 @@ class RuleSpec:
 
 _SECTIONS = ("filters", "triggers", "exits")
 
+#: NSE and BSE index underlyings: their bars carry no traded volume.
+INDEX_UNDERLYINGS = frozenset(
+    {"NIFTY", "BANKNIFTY", "FINNIFTY", "MIDCPNIFTY", "NIFTYNXT50", "SENSEX", "BANKEX"}
+)
+
 
 def _where(data: Any) -> Callable[[Path_], str]:
     """'exits[2] 'stop_loss'' for any path inside a list item that has a name."""
@@ -239,7 +244,45 @@ class _RuleChecker:
             return self.source.diagnostic(path, code, message, where=self.where(path), **kw)
 
         params = dict(_mapping(self.data, "params"))
-        return list(lint_conditions(compiled, exits, self.vocabulary, params, report))
+        return [
+            *lint_conditions(compiled, exits, self.vocabulary, params, report),
+            *self._index_volume(compiled, report),
+        ]
+
+    def _index_volume(
+        self, compiled: dict[Path_, Expr], report: Callable[..., Diagnostic]
+    ) -> list[Diagnostic]:
+        """A condition reading volume on an index: its bars carry none (0), so it is
+        always false (a filter that needs it silently blocks every entry)."""
+        indices = [u for u in self.data.get("underlyings") or [] if u in INDEX_UNDERLYINGS]
+        if not indices:
+            return []
+        volume_names = set()
+        for tf, declared in _mapping(self.data, "indicators").items():
+            for name, definition in (declared or {}).items() if isinstance(declared, dict) else ():
+                if isinstance(definition, str) and "volume" in definition:
+                    volume_names.add(f"{tf}.{name}")
+        out = []
+        for path, expr in compiled.items():
+            read = sorted(
+                n
+                for n in expr.names
+                if n.rsplit(".", 1)[-1] == "volume"
+                or f"{n.split('.', 1)[0]}.{n.rsplit('.', 1)[-1]}" in volume_names
+            )
+            if read:
+                out.append(
+                    report(
+                        path,
+                        "index-volume",
+                        f"reads {', '.join(read)}, but {', '.join(indices)} "
+                        f"{'is an index' if len(indices) == 1 else 'are indices'} with no "
+                        "volume: it reads 0 on every bar, so a volume threshold never passes",
+                        hint="read volume from a futures or option series, or drop the condition",
+                        severity="warning",
+                    )
+                )
+        return out
 
     def compile(self, path: Path_, text: str, vocab: Vocabulary) -> Expr | None:
         origin = Origin(self.source.file, self.where(path), self.source.locator(path))
