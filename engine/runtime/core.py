@@ -197,6 +197,7 @@ class Engine:
         self._entry_gates: dict[str, bool] = {}
         self._time_cache: dict[int, time] = {}
         self._quote_cache: dict[tuple[Any, ...], Decimal | None] = {}
+        self._volume_cache: dict[tuple[Any, ...], float | None] = {}
         self._quote_cache_ts = -1
         self.finished = False
         self.machine_events = 0
@@ -715,19 +716,32 @@ class Engine:
         now = self.now_ns
         if now != self._quote_cache_ts:
             self._quote_cache.clear()
+            self._volume_cache.clear()
             self._quote_cache_ts = now
         key = (underlying, expiry, strike, kind)
         if key in self._quote_cache:
             return self._quote_cache[key]
         spot = self.spot(underlying)
         price: Decimal | None = None
+        volume: float | None = None
         if spot is not None:
             quote = self.quotes.premium(now, underlying, spot, strike, kind.value, expiry)
             if quote is not None:
                 price = quote.price
                 self.premium_sources[quote.source] = self.premium_sources.get(quote.source, 0) + 1
+                traded = getattr(quote, "inputs", {}).get("volume")
+                volume = None if traded is None else float(traded)
         self._quote_cache[key] = price
+        self._volume_cache[key] = volume
         return price
+
+    def option_volume(
+        self, underlying: str, expiry: date, strike: int, kind: OptionKind
+    ) -> float | None:
+        """Units the contract traded in its last completed bar (None: not known, as when
+        the premium is modelled)."""
+        self.premium(underlying, expiry, strike, kind)
+        return self._volume_cache.get((underlying, expiry, strike, kind))
 
     # -- the desk a trader works at ------------------------------------------------------------
     def size_factor(self) -> float:

@@ -76,6 +76,10 @@ class Desk(Protocol):
         self, underlying: str, expiry: date, strike: int, kind: OptionKind
     ) -> Decimal | None: ...
 
+    def option_volume(
+        self, underlying: str, expiry: date, strike: int, kind: OptionKind
+    ) -> float | None: ...
+
     def size_factor(self) -> float: ...
 
     def risk_state(self, trader: Trader, last_price: Decimal) -> RiskState: ...
@@ -399,6 +403,7 @@ class Trader:
             on=today,
             instruments=instruments,
             premium_of=lambda k: desk.premium(self.underlying, expiry.date, k, kind),
+            volume_of=lambda k: desk.option_volume(self.underlying, expiry.date, k, kind),
         )
         record["strike"] = dict(choice.values)
         if choice.instrument is None or choice.premium is None:
