@@ -33,7 +33,7 @@ from engine.errors import SafetyError
 from engine.expr import Missing, Vocabulary
 from engine.model.enums import Timeframe
 from engine.model.market import NANOS
-from engine.vocabulary import BAR_FIELDS, TIMEFRAMES
+from engine.vocabulary import BAR_FIELDS, MAX_HISTORY, TIMEFRAMES, ago_name
 
 if TYPE_CHECKING:
     from engine.indicators import IndicatorSet
@@ -146,21 +146,39 @@ class _TimeframeSlots:
         reads: frozenset[str],
     ) -> None:
         self.timeframe = timeframe
-        head = timeframe.context_name + "."
+        tf = timeframe.context_name
+        head = tf + "."
         self.head = head
         prev = head + "prev."
+        names = {**{f: f for f in BAR_FIELDS}, **aliases}
+        # how many bars back each name is read (prev is one; agoN is N)
+        depth: dict[str, int] = {}
+        for n in (*names, *indicators.names):
+            back = 1 if prev + n in reads else 0
+            for bars in range(MAX_HISTORY, back, -1):
+                if ago_name(tf, bars, n) in reads:
+                    back = bars
+                    break
+            if back:
+                depth[n] = back
 
         def read(name: str) -> bool:
-            return head + name in reads or prev + name in reads
+            return head + name in reads or name in depth
 
-        names = {**{f: f for f in BAR_FIELDS}, **aliases}
         self.fields = tuple(
             (head + name, _FIELD_INDEX[field]) for name, field in names.items() if read(name)
         )
         self.outputs = tuple((head + name, name) for name in indicators.names if read(name))
         self.indicators = indicators if self.outputs else None
-        every = [n for n in (*names, *indicators.names) if prev + n in reads]
-        self.prev = tuple((prev + n, head + n) for n in every)
+        # shifted on every closed bar, deepest first: agoN <- agoN-1 ... ago1 <- now
+        shifts: list[tuple[str, str]] = []
+        for n, back in depth.items():
+            for bars in range(back, 1, -1):
+                shifts.append((ago_name(tf, bars, n), ago_name(tf, bars - 1, n)))
+            if back > 1:
+                shifts.append((ago_name(tf, 1, n), head + n))
+            shifts.append((prev + n, head + n))
+        self.prev = tuple(shifts)
 
 
 class RuleView:

@@ -21,7 +21,9 @@ __all__ = [
     "MACHINE_NAMES",
     "RUNNER_NAMES",
     "TIMEFRAMES",
+    "MAX_HISTORY",
     "WEEKDAYS",
+    "ago_name",
     "base_vocabulary",
     "rule_vocabulary",
     "timeframe_of",
@@ -73,9 +75,29 @@ _RUNTIME: dict[str, tuple] = {
     "position.pnl_pct": (_N, "%", "unrealised P&L as a percent of the entry premium"),
     "position.max_pnl_pct": (_N, "%", "best pnl_pct since entry (for trailing exits)"),
     "position.underlying_move_pct": (_N, "%", "underlying move since entry, in the trade's favour"),
+    "position.best_underlying_move_pct": (
+        _N,
+        "%",
+        "best underlying_move_pct since entry (for breakeven and trailing exits on the underlying)",
+    ),
+    "position.dte": (_N, "sessions", "sessions to the held contract's expiry (0 on expiry day)"),
+    "position.expiry": (_D, "", "expiry date of the held contract"),
     "position.minutes_held": (_N, "minutes", "minutes since the entry fill"),
     "position.bars_held": (_N, "bars", "completed 1-minute bars since the entry fill"),
     "position.entries_today": (_N, "count", "entries on this underlying today"),
+    "position.is_reentry": (_B, "", "the open position is not the day's first entry on it"),
+    "last_entry.underlying_move_pct": (
+        _N,
+        "%",
+        "underlying move since the previous entry's fill today (signed; missing before one)",
+    ),
+    "last_exit.reason": (
+        _S,
+        "",
+        "reason of the previous exit today: the exit rule's name, or what asked it "
+        "('none' before one)",
+    ),
+    "last_exit.stop_out": (_B, "", "the previous exit today was a stop-out (stop_out: true)"),
     "positions.open": (_N, "count", "open positions across all rules"),
     "orders.pending": (_N, "count", "orders sent and not yet filled, rejected or cancelled"),
     "account.capital": (_N, "INR", "capital the sizing works from"),
@@ -110,10 +132,20 @@ BAR_FIELDS: dict[str, str] = {
 }
 
 
+#: The deepest ``history`` a rule file may declare for one timeframe.
+MAX_HISTORY = 50
+
+
+def ago_name(timeframe: str, bars: int, field: str) -> str:
+    """The name of ``field`` of ``timeframe``, ``bars`` completed bars back (1 is .prev)."""
+    return f"{timeframe}.ago{bars}.{field}"
+
+
 def timeframe_vocabulary(
-    timeframe: str, indicators: dict[str, str] | None = None
+    timeframe: str, indicators: dict[str, str] | None = None, history: int = 1
 ) -> dict[str, NameInfo]:
-    """Bar fields and declared indicators of one timeframe, and the same one bar back."""
+    """Bar fields and declared indicators of one timeframe, one bar back (``prev``) and
+    up to ``history`` bars back (``ago1`` .. ``agoN``)."""
     out: dict[str, NameInfo] = {}
     entries = {f: (doc, "qty" if f == "volume" else "price") for f, doc in BAR_FIELDS.items()}
     for name, definition in (indicators or {}).items():
@@ -123,16 +155,38 @@ def timeframe_vocabulary(
         out[f"{timeframe}.prev.{name}"] = NameInfo(
             ValueType.NUMBER, f"{doc}, one completed bar back", (), unit
         )
+        if history > 1:
+            for bars in range(1, history + 1):
+                out[ago_name(timeframe, bars, name)] = NameInfo(
+                    ValueType.NUMBER, f"{doc}, {bars} completed bars back", (), unit
+                )
     return out
 
 
 def rule_vocabulary(
-    indicators: dict[str, dict[str, str] | None], params: dict[str, float] | None = None
+    indicators: dict[str, dict[str, str] | None],
+    params: dict[str, float] | None = None,
+    history: dict[str, int] | None = None,
 ) -> Vocabulary:
-    """The vocabulary of one rule file: runtime names, declared timeframes, params."""
+    """The vocabulary of one rule file: runtime names, declared timeframes (with their
+    declared history), params."""
     names = dict(base_vocabulary().names)
+    history = history or {}
+    depth_notes: dict[str, str] = {}
     for timeframe, declared in indicators.items():
-        names.update(timeframe_vocabulary(timeframe, declared or {}))
+        depth = history.get(timeframe, 1)
+        names.update(timeframe_vocabulary(timeframe, declared or {}, depth))
+        if depth == 1:
+            depth_notes[f"{timeframe}.ago1"] = (
+                f"one bar back is '{timeframe}.prev.FIELD'; 'agoN' names need "
+                f"'history: {{{timeframe}: N}}'"
+            )
+        for bars in range(depth + 1 if depth > 1 else 2, MAX_HISTORY + 1):
+            depth_notes[f"{timeframe}.ago{bars}"] = (
+                f"'{timeframe}' keeps {depth} bar{'s' if depth > 1 else ''} back; declare "
+                f"'history: {{{timeframe}: {bars}}}' (at most {MAX_HISTORY}) to read {bars} "
+                "bars back"
+            )
     for key, value in (params or {}).items():
         names[f"params.{key}"] = NameInfo(
             ValueType.NUMBER, "a constant set in the rule's params", constant=value
@@ -143,7 +197,7 @@ def rule_vocabulary(
         for tf in TIMEFRAMES
         if tf not in indicators
     }
-    return Vocabulary(dict(sorted(names.items())), notes)
+    return Vocabulary(dict(sorted(names.items())), {**notes, **depth_notes})
 
 
 #: Names the machine runner fills itself, from the calendar, at every step.

@@ -10,6 +10,7 @@ session warms the daily indicators up before the replay starts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -249,8 +250,10 @@ def build_engine(
     durable: bool = False,
     echo_notifications: bool = True,
     record_bars: bool = True,
+    extra_rules: Sequence[Any] = (),
 ) -> tuple[Any, Any]:
-    """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core)."""
+    """The engine and the replay feed for ``inputs`` (adapters wired here, not in the core);
+    ``extra_rules`` trade beside ``inputs.rules`` on the same data (a portfolio)."""
     from adapters.replay import ReplayFeed
     from engine.runtime.day import day_number, day_start_ns
 
@@ -267,6 +270,7 @@ def build_engine(
         durable=durable,
         echo_notifications=echo_notifications,
         record_bars=record_bars,
+        extra_rules=extra_rules,
     )
     feed = ReplayFeed(
         inputs.bars,
@@ -293,6 +297,7 @@ def make_engine(
     durable: bool = False,
     echo_notifications: bool = True,
     record_bars: bool = True,
+    extra_rules: Sequence[Any] = (),
 ) -> Any:
     """The engine for ``inputs`` starting at ``start_ns``, warmed up by the daily history
     before it; the feed is the caller's (a replay, or a live feed)."""
@@ -312,7 +317,7 @@ def make_engine(
         record_bars=record_bars,
     )
     engine = Engine(
-        rules=[inputs.rules],
+        rules=[inputs.rules, *extra_rules],
         machines=inputs.machines,
         grid=grid,
         start_ns=start_ns,

@@ -165,7 +165,10 @@ class _Checker:
         elif path in FUNCTIONS:
             self.problem(node, "not-allowed", f"function '{path}' is used without calling it")
         else:
-            note = self.vocab.notes.get(path.split(".", 1)[0])
+            parts = path.split(".")
+            notes = self.vocab.notes
+            prefixes = (".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1))
+            note = next((notes[p] for p in prefixes if p in notes), None)
             suggestion = None if note else self.vocab.suggest(path)
             hint = (
                 note

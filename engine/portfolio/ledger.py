@@ -47,6 +47,7 @@ class Trade:
     charges: Decimal = _ZERO
     max_pnl_pct: float | None = None
     best_underlying_move_pct: float | None = None
+    scale_outs: list[str] = field(default_factory=list)  # partial exits decided, in order
     fills: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -78,6 +79,13 @@ class Trade:
         if not self.sold_qty:
             return None
         return (self.sold_value / self.sold_qty).quantize(Decimal("0.0001"))
+
+    @property
+    def exit_reasons(self) -> str:
+        """Every exit of the trade in order: the partial exits', then the last one's."""
+        return "+".join(
+            [*self.scale_outs, self.exit_reason] if self.exit_reason else self.scale_outs
+        )
 
     @property
     def realised(self) -> Decimal:

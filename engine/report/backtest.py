@@ -73,7 +73,7 @@ def trade_row(t: Trade) -> list[str]:
         _iso(t.exit_ts),
         _num(t.exit_underlying),
         "" if t.exit_price is None else f"{t.exit_price:.2f}",
-        t.exit_reason,
+        t.exit_reasons,
         f"{t.gross_pnl():.2f}",
         f"{t.charges:.2f}",
         f"{t.net_pnl:.2f}",

@@ -45,6 +45,8 @@ class RiskState:
     price_band_pct: float
     entries_allowed: bool  # session entry window, no breaker tripped, kill switch armed
     blocked_by: str  # which machine states block entries ("" when none)
+    positions_on_underlying: int = 0  # other rules' open positions and working entries here
+    max_positions_per_underlying: int | None = 1  # the portfolio's limit across rule files
 
 
 def _max_positions(i: OrderIntent, s: RiskState) -> CheckResult:
@@ -61,6 +63,19 @@ def _per_underlying(i: OrderIntent, s: RiskState) -> CheckResult:
         "OPPOSITE_SIDE_HELD",
         ok,
         {"underlying": i.underlying, "held": held, "wanted": i.instrument.kind.value},
+    )
+
+
+def _one_per_underlying(i: OrderIntent, s: RiskState) -> CheckResult:
+    """The portfolio's limit on positions per underlying, across every rule file: two rule
+    files on NIFTY do not both hold it (CE and PE apart are OPPOSITE_SIDE_HELD's job)."""
+    limit = s.max_positions_per_underlying
+    held = s.positions_on_underlying
+    ok = limit is None or held < limit
+    return CheckResult(
+        "POSITIONS_PER_UNDERLYING",
+        ok,
+        {"underlying": i.underlying, "held": held, "limit": limit},
     )
 
 
@@ -136,6 +151,7 @@ CHECKS: tuple[Callable[[OrderIntent, RiskState], CheckResult], ...] = (
     _machines,
     _max_positions,
     _per_underlying,
+    _one_per_underlying,
     _trades_per_day,
     _daily_loss,
     _lot_multiple,

@@ -108,9 +108,14 @@ class Books:
                 if machine.state in ("open", "partial", "exit_pending"):
                     send(machine, "exit_filled", stop_out=stop)
                 self.close_trade(trader, trade)
-            elif trade.qty and machine.state == "open":
+            elif trade.qty and machine.state in ("open", "exit_pending"):
+                # part of the position sold (a partial fill, or a scale-out done): the
+                # position machine moves to 'partial' where it has that transition
                 send(machine, "exit_partial_filled")
         elif isinstance(event, (OrderCancelled, OrderRejected)):
+            reason = order.intent.reason
+            if not order.fills and reason in trade.scale_outs:
+                trade.scale_outs.remove(reason)  # a scale-out that sold nothing may fire again
             if trade.qty == 0:
                 self.close_trade(trader, trade)
             elif isinstance(event, OrderRejected) and machine.state == "exit_pending":
@@ -141,6 +146,7 @@ class Books:
             },
             sync=e.config.durable,
         )
+        trader.trade_closed(trade)
         trader.trade = None
         trader.set_flat()
 

@@ -133,6 +133,7 @@ class EngineConfig:
     daily_from_feed: bool = False  # official daily bars come from the feed
     cancel_before_close_ns: int = 5 * _MINUTE_NS  # working orders cancelled this long before
     price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
+    max_positions_per_underlying: int | None = 1  # across rule files (None: no limit)
     data_gap_ns: int | None = None  # silence in a session part that counts as a gap
     echo_notifications: bool = True  # machines' notify actions also go to the log
     record_bars: bool = True  # every bar-close evaluation in the journal (engine explain)
@@ -201,6 +202,7 @@ class Engine:
         self._entry_gates: dict[str, bool] = {}
         self._time_cache: dict[int, time] = {}
         self._quote_cache: dict[tuple[Any, ...], Decimal | None] = {}
+        self._volume_cache: dict[tuple[Any, ...], float | None] = {}
         self._quote_cache_ts = -1
         self.finished = False
         self.machine_events = 0
@@ -741,19 +743,32 @@ class Engine:
         now = self.now_ns
         if now != self._quote_cache_ts:
             self._quote_cache.clear()
+            self._volume_cache.clear()
             self._quote_cache_ts = now
         key = (underlying, expiry, strike, kind)
         if key in self._quote_cache:
             return self._quote_cache[key]
         spot = self.spot(underlying)
         price: Decimal | None = None
+        volume: float | None = None
         if spot is not None:
             quote = self.quotes.premium(now, underlying, spot, strike, kind.value, expiry)
             if quote is not None:
                 price = quote.price
                 self.premium_sources[quote.source] = self.premium_sources.get(quote.source, 0) + 1
+                traded = getattr(quote, "inputs", {}).get("volume")
+                volume = None if traded is None else float(traded)
         self._quote_cache[key] = price
+        self._volume_cache[key] = volume
         return price
+
+    def option_volume(
+        self, underlying: str, expiry: date, strike: int, kind: OptionKind
+    ) -> float | None:
+        """Units the contract traded in its last completed bar (None: not known, as when
+        the premium is modelled)."""
+        self.premium(underlying, expiry, strike, kind)
+        return self._volume_cache.get((underlying, expiry, strike, kind))
 
     # -- the desk a trader works at ------------------------------------------------------------
     def size_factor(self) -> float:
@@ -782,6 +797,14 @@ class Engine:
             price_band_pct=self.config.price_band_pct,
             entries_allowed=allowed,
             blocked_by=blocked,
+            positions_on_underlying=sum(
+                1
+                for t in self.underlyings[trader.underlying].traders
+                if t is not trader
+                and t.trade is not None
+                and (t.trade.open or t.machine.state == "entry_pending")
+            ),
+            max_positions_per_underlying=self.config.max_positions_per_underlying,
         )
 
     def _entries_working(self) -> int:
@@ -911,7 +934,7 @@ def _reads_of_rule(rule: RuleSpec) -> set[str]:
     names: set[str] = set()
     for condition in rule.direction.values():
         names |= condition.when.names
-    for item in (*rule.filters, *rule.triggers, *rule.exits):
+    for item in (*rule.filters, *rule.triggers, *rule.exits, *rule.multipliers):
         names |= item.when.names
     return names
 

@@ -80,6 +80,19 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "a trigger buys a side the direction never allows",
         _rule("vix < 20").replace("side: CE", "side: PE"),
     ),
+    "fraction-with-exit-all": (
+        "a partial exit that closes every position",
+        _rule("vix < 20").replace(
+            "when: \"time >= '15:20'\"}",
+            "when: \"time >= '15:20'\", fraction: 0.5, action: exit_all}",
+        ),
+    ),
+    "repeatable-without-fraction": (
+        "repeatable on an exit that closes the whole position",
+        _rule("vix < 20").replace(
+            "when: \"time >= '15:20'\"}", "when: \"time >= '15:20'\", repeatable: true}"
+        ),
+    ),
     "never-true": (
         "a condition interval reasoning shows can never hold",
         _rule("vix > 30 and vix < 20"),
@@ -91,6 +104,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
             'exits:\n  - {name: stop_2, priority: 1, when: "position.pnl_pct <= -2"}\n'
             '  - {name: stop_3, priority: 2, when: "position.pnl_pct <= -3"}\n',
         ),
+    ),
+    "index-volume": (
+        "a condition reads volume on an index, whose bars carry none (a warning)",
+        _rule("daily.volume > 1000"),
     ),
     "syntax": ("the expression is not valid syntax", _rule("vix < ")),
     "too-long": ("the expression is longer than the limit", _rule("vix < 1" + " " * 4000)),

@@ -9,6 +9,7 @@ expression's unknown names, types and forbidden constructs.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from engine.expr import Expr, Origin, ValueType, Vocabulary, compile_expr
 from engine.spec._checked import checked_before, remember_checked
 from engine.spec._schema import schema_diagnostics
 from engine.spec._yaml import Path_, SourceMap, YamlDocument, load_yaml_file
-from engine.vocabulary import BAR_FIELDS, TIMEFRAMES, rule_vocabulary
+from engine.vocabulary import BAR_FIELDS, MAX_HISTORY, TIMEFRAMES, rule_vocabulary
 
 __all__ = ["Condition", "ExitRule", "RuleSpec", "Trigger", "load_rule_document", "load_rule_file"]
 
@@ -52,6 +53,18 @@ class ExitRule:
     action: str = "exit"
     description: str = ""
     stop_out: bool = False
+    fraction: float | None = None  # a scale-out: this share of the lots held
+    repeatable: bool = False  # a scale-out that may fire again on the same position
+
+
+@dataclass(frozen=True)
+class Multiplier:
+    """One row of a sizing table: ``factor`` scales the size while ``when`` holds."""
+
+    name: str
+    when: Expr
+    factor: float
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,9 +86,15 @@ class RuleSpec:
     description: str = ""
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}), repr=False)
     warnings: tuple[Diagnostic, ...] = ()
+    multipliers: tuple[Multiplier, ...] = ()
 
 
 _SECTIONS = ("filters", "triggers", "exits")
+
+#: NSE and BSE index underlyings: their bars carry no traded volume.
+INDEX_UNDERLYINGS = frozenset(
+    {"NIFTY", "BANKNIFTY", "FINNIFTY", "MIDCPNIFTY", "NIFTYNXT50", "SENSEX", "BANKEX"}
+)
 
 
 def _where(data: Any) -> Callable[[Path_], str]:
@@ -95,6 +114,12 @@ def _where(data: Any) -> Callable[[Path_], str]:
             return f"{path[0]}[{path[1]}]{name}"
         if len(path) >= 2 and path[0] == "direction":
             return f"direction {path[1]}"
+        if len(path) >= 3 and path[:2] == ("sizing", "multipliers") and isinstance(path[2], int):
+            rows = dict(_multipliers(data)) if isinstance(data, dict) else {}
+            name = rows.get(path[2], {}).get("name")
+            return f"sizing.multipliers[{path[2]}]" + (
+                f" '{name}'" if isinstance(name, str) else ""
+            )
         if len(path) >= 2 and path[0] == "indicators":
             return ".".join(str(p) for p in path[:3])
         return ""
@@ -143,7 +168,12 @@ class _RuleChecker:
                 path: Path_ = ("indicators", tf, name)
                 if not isinstance(definition, str):
                     continue  # the schema reports a definition that is not text
-                if name == "prev" or name in BAR_FIELDS and definition != name:
+                if (
+                    name == "prev"
+                    or re.fullmatch(r"ago\d+", name)
+                    or name in BAR_FIELDS
+                    and definition != name
+                ):
                     self.report(
                         path,
                         "reserved-name",
@@ -184,6 +214,24 @@ class _RuleChecker:
                     f"add a direction for {side} or change the trigger's side",
                 )
 
+    def check_partial_exits(self) -> None:
+        for i, it in _items(self.data, "exits"):
+            if "fraction" in it and it.get("action") == "exit_all":
+                self.report(
+                    ("exits", i, "fraction"),
+                    "fraction-with-exit-all",
+                    "a partial exit sells part of this position; exit_all closes every position",
+                    "drop 'fraction' or use action: exit",
+                )
+            if it.get("repeatable") and "fraction" not in it:
+                self.report(
+                    ("exits", i, "repeatable"),
+                    "repeatable-without-fraction",
+                    "only a partial exit (one with 'fraction') can repeat; a full exit closes "
+                    "the position",
+                    "add 'fraction' or drop 'repeatable'",
+                )
+
     def lint(self, compiled: dict[Path_, Expr]) -> list[Diagnostic]:
         from engine.spec._lints import lint_conditions
 
@@ -196,7 +244,45 @@ class _RuleChecker:
             return self.source.diagnostic(path, code, message, where=self.where(path), **kw)
 
         params = dict(_mapping(self.data, "params"))
-        return list(lint_conditions(compiled, exits, self.vocabulary, params, report))
+        return [
+            *lint_conditions(compiled, exits, self.vocabulary, params, report),
+            *self._index_volume(compiled, report),
+        ]
+
+    def _index_volume(
+        self, compiled: dict[Path_, Expr], report: Callable[..., Diagnostic]
+    ) -> list[Diagnostic]:
+        """A condition reading volume on an index: its bars carry none (0), so it is
+        always false (a filter that needs it silently blocks every entry)."""
+        indices = [u for u in self.data.get("underlyings") or [] if u in INDEX_UNDERLYINGS]
+        if not indices:
+            return []
+        volume_names = set()
+        for tf, declared in _mapping(self.data, "indicators").items():
+            for name, definition in (declared or {}).items() if isinstance(declared, dict) else ():
+                if isinstance(definition, str) and "volume" in definition:
+                    volume_names.add(f"{tf}.{name}")
+        out = []
+        for path, expr in compiled.items():
+            read = sorted(
+                n
+                for n in expr.names
+                if n.rsplit(".", 1)[-1] == "volume"
+                or f"{n.split('.', 1)[0]}.{n.rsplit('.', 1)[-1]}" in volume_names
+            )
+            if read:
+                out.append(
+                    report(
+                        path,
+                        "index-volume",
+                        f"reads {', '.join(read)}, but {', '.join(indices)} "
+                        f"{'is an index' if len(indices) == 1 else 'are indices'} with no "
+                        "volume: it reads 0 on every bar, so a volume threshold never passes",
+                        hint="read volume from a futures or option series, or drop the condition",
+                        severity="warning",
+                    )
+                )
+        return out
 
     def compile(self, path: Path_, text: str, vocab: Vocabulary) -> Expr | None:
         origin = Origin(self.source.file, self.where(path), self.source.locator(path))
@@ -214,7 +300,15 @@ def _vocabulary_of(data: dict[str, Any]) -> Vocabulary:
         if tf in TIMEFRAMES and isinstance(v, dict | type(None))
     }
     params = {k: v for k, v in _mapping(data, "params").items() if isinstance(v, int | float)}
-    return rule_vocabulary(indicators, params)
+    history = {
+        tf: v
+        for tf, v in _mapping(data, "history").items()
+        if tf in TIMEFRAMES
+        and isinstance(v, int)
+        and not isinstance(v, bool)
+        and 1 <= v <= MAX_HISTORY
+    }
+    return rule_vocabulary(indicators, params, history)
 
 
 def load_rule_document(doc: YamlDocument, *, cache_parts: list[bytes] | None = None) -> RuleSpec:
@@ -234,6 +328,7 @@ def load_rule_document(doc: YamlDocument, *, cache_parts: list[bytes] | None = N
     checker.check_names_unique()
     checker.check_indicators()
     checker.check_triggers_sides()
+    checker.check_partial_exits()
     # Expressions are checked even when the schema failed, so every error shows at once.
     compiled = _compile_all(checker, _vocabulary_of(doc.data))
     warnings: list[Diagnostic] = list(remembered or ())
@@ -260,12 +355,21 @@ def _items(data: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]
     return [(i, item) for i, item in enumerate(raw) if isinstance(item, dict)]
 
 
+def _multipliers(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The sizing table's rows that are mappings (the schema reports the others)."""
+    raw = _mapping(data, "sizing").get("multipliers")
+    if not isinstance(raw, list):
+        return []
+    return [(i, item) for i, item in enumerate(raw) if isinstance(item, dict)]
+
+
 def _compile_all(checker: _RuleChecker, vocab: Vocabulary) -> dict[Path_, Expr]:
     """Every condition string in the file, compiled; problems go to the checker."""
     out: dict[Path_, Expr] = {}
     data = checker.data
     paths: list[Path_] = []
     paths += [("direction", side) for side in _mapping(data, "direction")]
+    paths += [("sizing", "multipliers", i, "when") for i, _ in _multipliers(data)]
     for section in _SECTIONS:
         paths += [(section, i, "when") for i, _ in _items(data, section)]
     for path in paths:
@@ -311,13 +415,24 @@ def _build(checker: _RuleChecker, compiled: dict[Path_, Expr]) -> RuleSpec:
                         it.get("action", "exit"),
                         it.get("description", ""),
                         bool(it.get("stop_out", False)),
+                        it.get("fraction"),
+                        bool(it.get("repeatable", False)),
                     )
                     for i, it in items["exits"]
                 ),
                 key=lambda e: e.priority,
             )
         ),
-        sizing=dict(data.get("sizing") or {}),
+        sizing={k: v for k, v in (data.get("sizing") or {}).items() if k != "multipliers"},
+        multipliers=tuple(
+            Multiplier(
+                it["name"],
+                compiled[("sizing", "multipliers", i, "when")],
+                float(it["factor"]),
+                it.get("description", ""),
+            )
+            for i, it in _multipliers(data)
+        ),
         strikes=dict(data.get("strikes") or {}),
         risk=dict(data.get("risk") or {}),
         params=dict(data.get("params") or {}),

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from engine.context import RuleView
+from engine.data.calendar import Calendar, CalendarError
 from engine.expr import Expr, Missing
 from engine.journal import Journal
 from engine.journal.recorder import DecisionRecorder
@@ -62,6 +63,7 @@ class Desk(Protocol):
     ledger: Ledger
     instruments: InstrumentSource
     capital: Decimal
+    calendar: Calendar
 
     @property
     def now_ns(self) -> int: ...
@@ -74,6 +76,10 @@ class Desk(Protocol):
     def premium(
         self, underlying: str, expiry: date, strike: int, kind: OptionKind
     ) -> Decimal | None: ...
+
+    def option_volume(
+        self, underlying: str, expiry: date, strike: int, kind: OptionKind
+    ) -> float | None: ...
 
     def size_factor(self) -> float: ...
 
@@ -128,6 +134,7 @@ class Trader:
         self._max_pnl_pct: float | None = None
         self._best_move: float | None = None
         self._bars_held = 0
+        self._last_entry_underlying: float | None = None
         self.warmup_sessions = 0
         self.starved: dict[str, int] = {}  # condition name -> evaluations that were missing
         self._rec = desk.recorder
@@ -165,10 +172,17 @@ class Trader:
         )
 
     def new_day(self) -> None:
+        if self.trade is not None and self.trade.open:
+            self._write_contract_names()  # held overnight: one session nearer its expiry
         self.sides = frozenset()
         self.direction_known = False
         self.entries_today = 0
-        self.values["position.entries_today"] = 0
+        self._last_entry_underlying = None
+        v = self.values
+        v["position.entries_today"] = 0
+        v["last_entry.underlying_move_pct"] = Missing("no entry filled today")
+        v["last_exit.reason"] = "none"
+        v["last_exit.stop_out"] = False
         self.desk.machine_fact(self, "position.entries_today", 0)
 
     # -- 2. exits ----------------------------------------------------------------------------
@@ -182,7 +196,10 @@ class Trader:
             return False
         values = self.values
         rec = self._rec
+        scaled = self.trade.scale_outs
         for i, (rule, evaluate) in enumerate(self._exits):
+            if rule.fraction is not None and not rule.repeatable and rule.name in scaled:
+                continue  # a partial exit fires once per position unless repeatable
             value = evaluate(values)
             if value is True:
                 if rec is not None:
@@ -229,10 +246,16 @@ class Trader:
             )
             self.desk.exit_all_of(self.rule, reason=rule.name)
             return
-        self.exit(rule.name, why)
+        self.exit(rule.name, why, fraction=rule.fraction)
 
-    def exit(self, reason: str, why: dict[str, Any] | None = None) -> bool:
-        """Close the open position (an exit rule, or an action asked); True when sent."""
+    def exit(
+        self, reason: str, why: dict[str, Any] | None = None, *, fraction: float | None = None
+    ) -> bool:
+        """Close the open position, or ``fraction`` of its lots (an exit rule, or an action
+        asked); True when sent.
+
+        A fraction sells whole lots, rounded down and at least one; when less than one lot
+        would remain, the whole position is sold and the exit is an ordinary full exit."""
         desk = self.desk
         trade = self.trade
         record: dict[str, Any] = {
@@ -258,19 +281,33 @@ class Trader:
             self.underlying, trade.instrument.expiry, trade.instrument.strike, trade.instrument.kind
         )
         last = premium if premium is not None else trade.entry_price or Decimal("0.05")
+        qty = trade.qty
+        if fraction is not None:
+            lot = trade.instrument.lot_size
+            held = qty // lot
+            lots = max(1, int(held * fraction))
+            record["scale_out"] = {"fraction": fraction, "held_lots": held, "lots": lots}
+            if held - lots >= 1:
+                qty = lots * lot
+            else:
+                record["scale_out"]["sells_all"] = True
+        partial = qty < trade.qty
         intent = make_intent(
             rule=self.rule,
             underlying=self.underlying,
             instrument=trade.instrument,
             side=OrderSide.SELL,
             purpose=OrderPurpose.EXIT,
-            qty=trade.qty,
+            qty=qty,
             last=last,
             ts_decision=desk.now_ns,
             reason=reason,
         )
-        trade.exit_decision_ts = desk.now_ns
-        trade.exit_reason = reason
+        if partial:
+            trade.scale_outs.append(reason)
+        else:
+            trade.exit_decision_ts = desk.now_ns
+            trade.exit_reason = reason
         record.update(trade_id=trade.trade_id, key=intent.key, outcome="sent", premium=last)
         desk.journal.write(record)
         desk.orders.submit(intent, {"trade_id": trade.trade_id, "exit": reason})
@@ -283,6 +320,7 @@ class Trader:
             return False
         values = self.values
         rec = self._rec
+        self._refresh_last_entry_move()
         for i, (condition, evaluate) in enumerate(self._filters):
             value = evaluate(values)
             if value is not True:
@@ -309,6 +347,15 @@ class Trader:
         if rec is not None:
             rec.entry_eval(self._slot, self.desk.now_ns, values, -1, None)
         return False
+
+    def _refresh_last_entry_move(self) -> None:
+        """``last_entry.underlying_move_pct``: the spot against the previous entry's fill."""
+        entry = self._last_entry_underlying
+        if entry is None:
+            return
+        spot = self.desk.spot(self.underlying)
+        if spot is not None:
+            self.values["last_entry.underlying_move_pct"] = (spot / entry - 1.0) * 100.0
 
     # -- 4. sizing, strike, risk, order --------------------------------------------------------
     def _enter(self, trigger: str, when: Expr, kind: OptionKind) -> bool:
@@ -344,6 +391,7 @@ class Trader:
             return False
         self.trade = desk.ledger.open_trade(self.rule, self.underlying, instrument, now, trigger)
         self.entries_today += 1
+        values["position.is_reentry"] = self.entries_today > 1
         record.update(outcome="sent", trade_id=self.trade.trade_id, key=intent.key)
         desk.journal.write(record)
         desk.orders.submit(intent, {"trade_id": self.trade.trade_id, "trigger": trigger})
@@ -375,16 +423,19 @@ class Trader:
             on=today,
             instruments=instruments,
             premium_of=lambda k: desk.premium(self.underlying, expiry.date, k, kind),
+            volume_of=lambda k: desk.option_volume(self.underlying, expiry.date, k, kind),
         )
         record["strike"] = dict(choice.values)
         if choice.instrument is None or choice.premium is None:
             return "strike: " + choice.reason
+        multiplier = self._size_multiplier(record)
         sizing = size_entry(
             self.spec.sizing,
             premium=choice.premium,
             lot_size=choice.instrument.lot_size,
             capital=desk.capital,
             size_factor=desk.size_factor(),
+            multiplier=multiplier,
         )
         record["sizing"] = dict(sizing.values)
         if sizing.lots < 1:
@@ -410,6 +461,25 @@ class Trader:
         record["_intent"] = intent
         return ""
 
+    def _size_multiplier(self, record: dict[str, Any]) -> Decimal:
+        """The sizing table: the product of the factors whose conditions hold, each row
+        recorded with the values it read (a row whose value is missing does not apply)."""
+        product = Decimal(1)
+        rows = []
+        values = self.values
+        for m in self.spec.multipliers:
+            value = m.when.evaluate(values)
+            applied = value is True
+            if applied:
+                product *= Decimal(str(m.factor))
+            elif value is not False:
+                self._starve(m.name)
+            rows.append({"name": m.name, "factor": m.factor, "value": value,
+                         "applied": applied, "reads": reads_of(m.when, values)})  # fmt: skip
+        if rows:
+            record["multipliers"] = rows
+        return product
+
     # -- the position's names ------------------------------------------------------------------
     def set_flat(self) -> None:
         v = self.values
@@ -423,6 +493,10 @@ class Trader:
             "position.pnl_pct",
             "position.max_pnl_pct",
             "position.underlying_move_pct",
+            "position.best_underlying_move_pct",
+            "position.is_reentry",
+            "position.dte",
+            "position.expiry",
             "position.minutes_held",
             "position.bars_held",
         ):
@@ -442,9 +516,20 @@ class Trader:
         if trade is None:
             return
         v["position.side"] = trade.instrument.kind.value
+        self._write_contract_names()
         v["position.qty_lots"] = trade.qty // trade.instrument.lot_size
         if trade.entry_price is not None:
             v["position.entry_price"] = float(trade.entry_price)
+        if trade.entry_underlying is not None:
+            self._last_entry_underlying = trade.entry_underlying
+
+    def trade_closed(self, trade: Trade) -> None:
+        """The trade is flat: remember why, for the re-entry conditions."""
+        v = self.values
+        v["last_exit.reason"] = trade.exit_reason or "none"
+        v["last_exit.stop_out"] = any(
+            x.name == trade.exit_reason and x.stop_out for x in self.spec.exits
+        )
 
     def mark(self, premium: Decimal, spot: float | None) -> None:
         """A new premium (and spot) for the open position: position.* from the ledger."""
@@ -472,9 +557,23 @@ class Trader:
             if self._best_move is None or move > self._best_move:
                 self._best_move = move
                 trade.best_underlying_move_pct = move
+            v["position.best_underlying_move_pct"] = self._best_move
         if trade.entry_ts is not None:
             v["position.minutes_held"] = (self.desk.now_ns - trade.entry_ts) / _MINUTE_NS
         v["position.bars_held"] = self._bars_held
+
+    def _write_contract_names(self) -> None:
+        """The held contract's expiry and the sessions to it (the calendar's count)."""
+        trade = self.trade
+        if trade is None:
+            return
+        expiry = trade.instrument.expiry
+        v = self.values
+        v["position.expiry"] = expiry
+        try:
+            v["position.dte"] = self.desk.calendar.days_to_expiry(self.desk.today, expiry)[0]
+        except CalendarError as e:
+            v["position.dte"] = Missing(f"no session count to {expiry.isoformat()}: {e}")
 
     def bar_closed(self) -> None:
         if self.trade is not None and self.trade.open:

@@ -6,7 +6,11 @@ money; ``premium`` takes the strike whose premium is closest to ``premium_inr``.
 expiry comes from the instrument source (the calendar in backtests):
 ``nearest_weekly`` and ``next_weekly`` need weekly contracts to exist for the underlying
 on that date (BANKNIFTY's ended in November 2024), ``nearest_monthly`` takes the month's.
-Premium bounds (``min_premium_inr``, ``max_premium_inr``) skip a contract outside them.
+Premium bounds (``min_premium_inr``, ``max_premium_inr``) skip a contract outside them,
+and ``min_volume`` one whose last completed minute traded less (a contract whose volume
+is not known, as with modelled premiums, is skipped: a missing value never trades). With
+``fallback: adjacent`` a skipped strike gives way to one strike either side, the one
+nearer the underlying first; every strike tried is recorded with why it was skipped.
 """
 
 from __future__ import annotations
@@ -75,12 +79,11 @@ def choose_strike(
     on: date,
     instruments: InstrumentSource,
     premium_of: Callable[[int], Decimal | None],
+    volume_of: Callable[[int], float | None] | None = None,
 ) -> StrikeChoice:
     step = instruments.strike_step(underlying, on)
     atm = atm_strike(ltp, step)
     select = strikes.get("select", "atm")
-    steps = int(strikes.get("steps", 0) or 0)
-    away = 1 if kind is OptionKind.CE else -1  # out of the money: above for calls
     values: dict[str, Any] = {
         "ltp": ltp,
         "step": step,
@@ -89,6 +92,47 @@ def choose_strike(
         "expiry": expiry.date.isoformat(),
         "expiry_kind": expiry.kind,
     }
+    strike = _selected(strikes, select, atm, step, kind, premium_of, values)
+    candidates = [strike]
+    if strikes.get("fallback", "none") == "adjacent":
+        candidates += sorted((strike - step, strike + step), key=lambda k: (abs(k - ltp), k))
+    tried: list[dict[str, Any]] = []
+    reason = ""
+    premium: Decimal | None = None
+    for candidate in candidates:
+        premium, reason, facts = _acceptable(strikes, candidate, premium_of, volume_of)
+        if len(candidates) > 1:
+            tried.append({"strike": candidate, **facts, "skipped": reason})
+        if not reason:
+            strike = candidate
+            break
+    if tried:
+        values["tried"] = tried
+    values["strike"] = strike
+    if premium is not None:
+        values["premium"] = str(premium)
+    if reason:
+        for key in ("min_premium_inr", "max_premium_inr", "min_volume"):
+            if key in strikes and key in reason:
+                values[key] = strikes[key]
+        return StrikeChoice(None, premium, reason, values)
+    instrument = instruments.option(underlying, expiry.date, strike, kind, on)
+    values["symbol"] = instrument.symbol
+    return StrikeChoice(instrument, premium, "", values)
+
+
+def _selected(
+    strikes: Mapping[str, Any],
+    select: str,
+    atm: int,
+    step: int,
+    kind: OptionKind,
+    premium_of: Callable[[int], Decimal | None],
+    values: dict[str, Any],
+) -> int:
+    """The strike ``select`` names, before any bound or fallback."""
+    steps = int(strikes.get("steps", 0) or 0)
+    away = 1 if kind is OptionKind.CE else -1  # out of the money: above for calls
     if select == "otm":
         strike = atm + away * steps * step
     elif select == "itm":
@@ -105,18 +149,31 @@ def choose_strike(
         values["premium_target"] = str(target)
     else:
         strike = atm
-    values["strike"] = strike
+    return strike
+
+
+def _acceptable(
+    strikes: Mapping[str, Any],
+    strike: int,
+    premium_of: Callable[[int], Decimal | None],
+    volume_of: Callable[[int], float | None] | None,
+) -> tuple[Decimal | None, str, dict[str, Any]]:
+    """(premium, why the strike is skipped or '', the facts read) for one strike."""
     premium = premium_of(strike)
+    facts: dict[str, Any] = {"premium": None if premium is None else str(premium)}
     if premium is None:
-        return StrikeChoice(None, None, "no premium for the contract", values)
-    values["premium"] = str(premium)
+        return None, "no premium for the contract", facts
     low, high = strikes.get("min_premium_inr"), strikes.get("max_premium_inr")
     if low is not None and premium < Decimal(str(low)):
-        values["min_premium_inr"] = low
-        return StrikeChoice(None, premium, "premium below min_premium_inr", values)
+        return premium, "premium below min_premium_inr", facts
     if high is not None and premium > Decimal(str(high)):
-        values["max_premium_inr"] = high
-        return StrikeChoice(None, premium, "premium above max_premium_inr", values)
-    instrument = instruments.option(underlying, expiry.date, strike, kind, on)
-    values["symbol"] = instrument.symbol
-    return StrikeChoice(instrument, premium, "", values)
+        return premium, "premium above max_premium_inr", facts
+    least = strikes.get("min_volume")
+    if least is not None:
+        volume = volume_of(strike) if volume_of is not None else None
+        facts["volume"] = volume
+        if volume is None:
+            return premium, "no volume known for the contract (min_volume)", facts
+        if volume < least:
+            return premium, "volume below min_volume", facts
+    return premium, "", facts

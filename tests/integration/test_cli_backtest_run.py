@@ -42,17 +42,17 @@ def test_backtest_when_sample_then_report_and_three_files(tmp_path: Path) -> Non
     proc = engine("backtest", "rules/adx.yaml", *SAMPLE, "--out", str(out), "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
-    for needle in ("trades 6", "net P&L", "profit factor", "max drawdown", "Sharpe",
+    for needle in ("trades 3", "net P&L", "profit factor", "max drawdown", "Sharpe",
                    "average hold", "exposure", "warming up 4 session(s)",
                    "option premiums: modelled"):  # fmt: skip
         assert needle in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == ["journal.jsonl", "summary.json", "trades.csv"]
     with (out / "trades.csv").open() as f:
         rows = list(csv.reader(f))
-    assert rows[0][:4] == ["trade_id", "underlying", "side", "symbol"] and len(rows) == 7
+    assert rows[0][:4] == ["trade_id", "underlying", "side", "symbol"] and len(rows) == 4
     assert rows[1][9].endswith("+05:30")  # entry_ts
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["metrics"]["trades"] == 6 and summary["sessions"] == 10
+    assert summary["metrics"]["trades"] == 3 and summary["sessions"] == 10
     header = json.loads((out / "journal.jsonl").read_text().splitlines()[0])
     assert header["kind"] == "journal" and header["schema"] == 2
     assert header["rules_text"] == (REPO / "rules" / "adx.yaml").read_text(encoding="utf-8")
@@ -61,7 +61,7 @@ def test_backtest_when_sample_then_report_and_three_files(tmp_path: Path) -> Non
 def test_backtest_when_json_then_the_summary_on_stdout(tmp_path: Path) -> None:
     proc = engine("backtest", "rules/adx.yaml", *SAMPLE, "--out", str(tmp_path / "o"), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["metrics"]["trades"] == 6
+    assert json.loads(proc.stdout)["metrics"]["trades"] == 3
 
 
 def test_backtest_when_rules_do_not_validate_then_exit_2_and_nothing_runs(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_run_paper_when_no_credentials_then_replays_the_bundled_sample(tmp_path:
     assert "PAPER TRADING on a REPLAY of recorded market data" in proc.stdout
     assert "ENTRY  T0001 breakout_up" in proc.stdout and "CLOSED T0001" in proc.stdout
     assert "session: closed -> pre_open (wake_up)" in proc.stdout
-    assert "trades 6" in proc.stdout
+    assert "trades 3" in proc.stdout
     records = [json.loads(x) for x in (tmp_path / "p" / "journal.jsonl").read_text().splitlines()]
     assert records[0]["mode"] == "paper"
 

@@ -73,7 +73,7 @@ def test_validate_when_file_broken_then_exit_two_and_located_errors(tmp_path: Pa
     assert "Traceback" not in result.stderr
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "positon" in t)
     assert f"bad.yaml:{line}:" in result.stderr
-    assert "error[unknown-name]: exits[2] 'take_profit': unknown name 'positon.pnl_pct'" in (
+    assert "error[unknown-name]: exits[7] 'take_profit': unknown name 'positon.pnl_pct'" in (
         result.stderr
     )
     assert "hint: did you mean 'position.pnl_pct'?" in result.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scenario_kit import MARKET, REPO, Run
+from scenario_kit import BASIC, MARKET, Run
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def backtest() -> Callable[..., Run]:
     from engine.runtime.backtest import replay
 
     def run(
-        rules: Path | str = REPO / "rules" / "adx.yaml",
+        rules: Path | str = BASIC,
         *,
         data: str = "nifty_1m_2024.csv",
         start: str | None = "2024-01-01",

@@ -9,6 +9,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 MARKET = REPO.parent / "shared" / "data" / "market"
+#: The short ADX strategy most scenarios edit one thing of (rules/adx.yaml is the full one).
+BASIC = REPO / "examples" / "rules" / "adx_basic.yaml"
 
 
 @dataclass
@@ -24,9 +26,7 @@ class Run:
         return [t for t in self.engine.ledger.trades if t.closed]
 
 
-def rule_copy(
-    tmp_path: Path, edits: dict[str, str], source: Path = REPO / "rules" / "adx.yaml"
-) -> Path:
+def rule_copy(tmp_path: Path, edits: dict[str, str], source: Path = BASIC) -> Path:
     """A copy of a rule file with text replaced (each ``old -> new`` must occur once)."""
     text = source.read_text(encoding="utf-8")
     for old, new in edits.items():

@@ -1,7 +1,8 @@
-"""The shipped ADX strategy through the runtime on real NIFTY data: every decision checked.
+"""The basic ADX strategy (examples/rules/adx_basic.yaml) through the runtime on real NIFTY
+data: every decision checked.
 
 January 2024 has a daily direction (CE to mid-month, then PE); February to August has
-none. Scenarios change one thing in a copy of rules/adx.yaml and assert the decisions
+none. Scenarios change one thing in a copy of adx_basic.yaml and assert the decisions
 that change, with the values the journal recorded for them.
 """
 
@@ -260,7 +261,7 @@ def test_parity_when_replayed_as_paper_then_same_trades_and_same_journal(backtes
 
     base = backtest()
     inputs = load_inputs(
-        str(REPO / "rules" / "adx.yaml"),
+        str(REPO / "examples" / "rules" / "adx_basic.yaml"),
         str(MARKET / "nifty_1m_2024.csv"),
         daily=str(MARKET / "nifty_daily_2005_2026.csv"),
         vix=str(MARKET / "india_vix_daily_2012_2026.csv"),

@@ -28,6 +28,7 @@ CODES = [
     "ENTRIES_ALLOWED",
     "MAX_OPEN_POSITIONS",
     "OPPOSITE_SIDE_HELD",
+    "POSITIONS_PER_UNDERLYING",
     "MAX_TRADES_PER_DAY",
     "MAX_LOSS_PER_DAY",
     "LOT_MULTIPLE",
@@ -122,6 +123,22 @@ def test_opposite_side_when_pe_held_and_ce_wanted_then_refused(
     r = result(intent, "OPPOSITE_SIDE_HELD", side_held_on_underlying=held)
     assert r.passed is passed
     assert r.values == {"underlying": "NIFTY", "held": held, "wanted": "CE"}
+
+
+@pytest.mark.parametrize(
+    ("held", "limit", "passed"), [(0, 1, True), (1, 1, False), (1, 2, True), (5, None, True)]
+)
+def test_positions_per_underlying_when_another_rule_holds_it_then_refused(
+    intent: OrderIntent, held: int, limit: int | None, passed: bool
+) -> None:
+    r = result(
+        intent,
+        "POSITIONS_PER_UNDERLYING",
+        positions_on_underlying=held,
+        max_positions_per_underlying=limit,
+    )
+    assert r.passed is passed
+    assert r.values == {"underlying": "NIFTY", "held": held, "limit": limit}
 
 
 def test_opposite_side_when_ce_held_and_pe_wanted_then_refused(intent: OrderIntent) -> None:

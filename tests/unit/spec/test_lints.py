@@ -73,3 +73,47 @@ def test_lint_when_same_opaque_condition_repeated_then_second_is_shadowed() -> N
         '  - {name: b, priority: 2, when: "underlying.ltp < underlying.prev_close"}\n',
     )
     assert [d.code for d in spec.warnings] == ["shadowed-exit"]
+
+
+VOLUME = """name: vol
+underlyings: [%s]
+indicators:
+  m1: {vol_avg: "sma(volume, 20)", v: volume}
+direction:
+  CE: vix < 30
+filters:
+  - {name: busy, when: "m1.volume > 1.2 * m1.prev.vol_avg"}
+  - {name: calm, when: "vix < 25"}
+triggers:
+  - {name: go, side: CE, when: "m1.v > 0"}
+exits:
+  - {name: out, priority: 1, when: "time >= '15:20'"}
+"""
+
+
+def test_lint_when_an_index_condition_reads_volume_then_a_warning_names_each_condition() -> None:
+    spec = load_rule_document(load_yaml(VOLUME % "NIFTY", "rules/vol.yaml"))
+    found = [(d.code, d.severity, d.where, d.line) for d in spec.warnings]
+    assert found == [
+        ("index-volume", "warning", "filters[0] 'busy'", 8),
+        ("index-volume", "warning", "triggers[0] 'go'", 11),
+    ]
+    first, second = (d.message for d in spec.warnings)
+    assert first.startswith("reads m1.prev.vol_avg, m1.volume, but NIFTY is an index")
+    assert second.startswith("reads m1.v, but NIFTY is an index")
+
+
+def test_lint_when_a_stock_reads_volume_then_no_warning() -> None:
+    spec = load_rule_document(load_yaml(VOLUME % "RELIANCE", "rules/vol.yaml"))
+    assert spec.warnings == ()
+
+
+def test_docs_indicator_example_when_loaded_then_the_comma_spec_stays_whole() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "indicators.md").read_text()
+    for block in re.findall(r"```yaml\n(.*?)```", text, re.S)[:2]:
+        assert yaml.safe_load(block)["indicators"]["m1"] == {"volume_avg": "sma(volume, 20)"}

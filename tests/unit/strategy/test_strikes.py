@@ -335,3 +335,76 @@ def test_choose_expiry_when_weekly_and_monthly_coincide_then_monthly_counts_as_n
 ) -> None:
     got = expiry_for(instruments, "nearest_weekly", "NIFTY", date(2024, 3, 27))
     assert got == ExpiryInfo(date(2024, 3, 28), "monthly")
+
+
+# -- liquidity and the adjacent-strike fallback ---------------------------------------------
+
+
+def volumes(market: MarketPremiums, kind: OptionKind) -> Callable[[int], float | None]:
+    def of(strike: int) -> float | None:
+        quote = market.premium(AT, "NIFTY", SPOT, strike, kind.value, EXPIRY.date)
+        return None if quote is None else float(quote.inputs["volume"])  # type: ignore[arg-type]
+
+    return of
+
+
+def choose_liquid(strikes, kind, instruments, market, ltp, volume_of=None):  # type: ignore[no-untyped-def]
+    return choose_strike(
+        strikes,
+        underlying="NIFTY",
+        kind=kind,
+        ltp=ltp,
+        expiry=EXPIRY,
+        on=DAY,
+        instruments=instruments,
+        premium_of=premiums(market, kind),
+        volume_of=volume_of if volume_of is not None else volumes(market, kind),
+    )
+
+
+def test_min_volume_when_atm_traded_too_little_then_skipped_with_its_volume(
+    instruments: CalendarInstruments, market: MarketPremiums
+) -> None:
+    # 18560 -> ATM 18550; its PE traded 250 in the 09:59 minute
+    choice = choose_liquid({"min_volume": 1000}, PE, instruments, market, 18560.0)
+    assert choice.instrument is None and choice.reason == "volume below min_volume"
+    assert choice.values["strike"] == 18550 and choice.values["min_volume"] == 1000
+
+
+def test_fallback_adjacent_when_atm_illiquid_then_the_nearer_neighbour_that_trades(
+    instruments: CalendarInstruments, market: MarketPremiums
+) -> None:
+    choice = choose_liquid(
+        {"min_volume": 1000, "fallback": "adjacent"}, PE, instruments, market, 18560.0
+    )
+    assert choice.instrument is not None and choice.instrument.strike == 18600
+    assert choice.premium == D("138.40")
+    assert choice.values["tried"] == [
+        {
+            "strike": 18550,
+            "premium": "122.15",
+            "volume": 250.0,
+            "skipped": "volume below min_volume",
+        },
+        {"strike": 18600, "premium": "138.40", "volume": 15150.0, "skipped": ""},
+    ]  # 18600 is 40 from the underlying, 18500 is 60: the nearer is tried first
+
+
+def test_fallback_adjacent_when_no_neighbour_trades_enough_then_nothing_with_every_try(
+    instruments: CalendarInstruments, market: MarketPremiums
+) -> None:
+    choice = choose_liquid(
+        {"min_volume": 20000, "fallback": "adjacent"}, PE, instruments, market, 18560.0
+    )
+    assert choice.instrument is None and choice.reason == "volume below min_volume"
+    assert [t["strike"] for t in choice.values["tried"]] == [18550, 18600, 18500]
+
+
+def test_min_volume_when_premiums_are_modelled_then_no_volume_known_never_trades(
+    instruments: CalendarInstruments, market: MarketPremiums
+) -> None:
+    choice = choose_liquid(
+        {"min_volume": 1}, CE, instruments, market, SPOT, volume_of=lambda strike: None
+    )
+    assert choice.instrument is None
+    assert choice.reason == "no volume known for the contract (min_volume)"
