@@ -1,8 +1,9 @@
 """``engine explain`` on real backtests: every form pinned by golden files, the questions the
 issue names answered with values, and bad input refused with exit 2 and no traceback.
 
-The fixed run is ``rules/adx.yaml`` over NIFTY 1-minute bars of January 2024 with the
-official daily file and India VIX (ten trades, a CE direction to mid-month, PE after).
+The fixed run is ``examples/rules/adx_basic.yaml`` (the short ADX strategy) over NIFTY
+1-minute bars of January 2024 with the official daily file and India VIX (ten trades, a
+CE direction to mid-month, PE after).
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ DAILY = str(MARKET / "nifty_daily_2005_2026.csv")
 VIX = str(MARKET / "india_vix_daily_2012_2026.csv")
 
 
-def backtest(out: Path, *, rules: Path = REPO / "rules" / "adx.yaml", start: str = "2024-01-01",
+BASIC = REPO / "examples" / "rules" / "adx_basic.yaml"
+
+
+def backtest(out: Path, *, rules: Path = BASIC, start: str = "2024-01-01",
              end: str = "2024-01-31", data: str = "nifty_1m_2024.csv",
              extra: tuple[str, ...] = ()) -> Path:  # fmt: skip
     args = ["backtest", str(rules), "--data", str(MARKET / data), "--vix", VIX,
@@ -36,7 +40,7 @@ def backtest(out: Path, *, rules: Path = REPO / "rules" / "adx.yaml", start: str
 
 
 def rule_copy(folder: Path, old: str, new: str) -> Path:
-    text = (REPO / "rules" / "adx.yaml").read_text(encoding="utf-8")
+    text = BASIC.read_text(encoding="utf-8")
     assert text.count(old) == 1
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "adx.yaml"
@@ -124,7 +128,7 @@ def test_trade_when_explained_then_entry_exit_and_money_carry_values(
     assert all(c["holds"] for c in e["trigger"]["clauses"])
     assert [f["name"] for f in e["filters"]] == ["entry_window", "vix_ok", "hourly_trend"]
     assert e["strike"]["strike"] == 22050 and e["sizing"]["lots"] == 1
-    assert all(c["passed"] for c in e["checks"]) and len(e["checks"]) == 10
+    assert all(c["passed"] for c in e["checks"]) and len(e["checks"]) == 11
     assert [o["event"] for o in e["orders"]] == ["intent", "order_accepted", "order_filled"]
     x = a["exit"]
     assert (x["exit"], x["priority"]) == ("trend_fade", 4)

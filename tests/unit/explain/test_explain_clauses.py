@@ -1,5 +1,5 @@
-"""Closeness and clause rendering on real compiled conditions of rules/adx.yaml, and the
-recorder's changed-values encoding read back by the journal reader."""
+"""Closeness and clause rendering on real compiled conditions of the short ADX rules,
+and the recorder's changed-values encoding read back by the journal reader."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from engine.journal.recorder import DecisionRecorder
 from engine.spec.rules import load_rule_file
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC = load_rule_file(REPO / "rules" / "adx.yaml")
+SPEC = load_rule_file(REPO / "examples" / "rules" / "adx_basic.yaml")
 FILTERS = {f.name: f for f in SPEC.filters}
 TRIGGERS = {t.name: t for t in SPEC.triggers}
 
