@@ -54,8 +54,18 @@ _RUNTIME: dict[str, tuple] = {
     "weekday": (_S, "", "day of the week of the trading date", WEEKDAYS),
     "dte": (_N, "sessions", "sessions to the nearest expiry of the underlying (0 on expiry day)"),
     "dte_days": (_N, "days", "calendar days to the nearest expiry"),
-    "minutes_since_open": (_N, "minutes", "minutes since the session opened"),
-    "minutes_to_close": (_N, "minutes", "minutes until the session closes"),
+    "minutes_since_open": (
+        _N,
+        "minutes",
+        "minutes since the session part now trading opened (a split session's later part "
+        "counts from its own open)",
+    ),
+    "minutes_to_close": (
+        _N,
+        "minutes",
+        "minutes until the session part now trading closes (on a split session, that part's "
+        "close; between parts, the next part's)",
+    ),
     "vix": (_N, "points", "India VIX, last value"),
     "vix_change_5m": (_N, "points", "India VIX change over the last 5 minutes"),
     "vix_change_10m": (_N, "points", "India VIX change over the last 10 minutes"),
@@ -158,7 +168,11 @@ RUNNER_NAMES: dict[str, NameInfo] = {
 #: Runtime facts only machines read; the runtime fills them like any other name.
 MACHINE_NAMES: dict[str, NameInfo] = {
     **RUNNER_NAMES,
-    "broker.session_expired": NameInfo(_B, "the broker login expired and could not be refreshed"),
+    "broker.session_ending": NameInfo(
+        _B,
+        "the broker session will not last: it ends within the safety margin and the broker "
+        "adapter could not refresh it (or it has already ended)",
+    ),
     "underlying.side_held": NameInfo(
         _S,
         "option side held or being entered on this underlying across all rules "

@@ -128,7 +128,8 @@ class EngineConfig:
     durable: bool = False  # fsync order events (paper and live)
     source: Timeframe = Timeframe.M1  # the finest bars the feed delivers
     daily_from_feed: bool = False  # official daily bars come from the feed
-    cancel_before_close_ns: int = 5 * _MINUTE_NS  # working orders cancelled this long before
+    cancel_before_close_ns: int = 5 * _MINUTE_NS  # working entries cancelled this long before
+    # each part's close; whatever still works at the close is cancelled, as the exchange does
     price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
     data_gap_ns: int | None = None  # silence in a session part that counts as a gap
     echo_notifications: bool = True  # machines' notify actions also go to the log
@@ -459,7 +460,9 @@ class Engine:
             for _, close in day.parts:
                 cancel_at = close - self.config.cancel_before_close_ns
                 if cancel_at > self.now_ns:
-                    self.timers.at(cancel_at, self._cancel_before_close, "cancel before close")
+                    self.timers.at(cancel_at, self._cancel_entries_before_close, "cancel entries")
+                if close > self.now_ns:
+                    self.timers.at(close, self._cancel_at_close, "cancel at the close")
             self._stale_at = _NEVER
         else:
             self._stale_at = _NEVER
@@ -472,10 +475,15 @@ class Engine:
             trader.decide_direction()
         self._arm_stale(ts)
 
-    def _cancel_before_close(self, ts: int) -> None:
+    def _cancel_entries_before_close(self, ts: int) -> None:
+        working = [o.intent.key for o in self.orders.working(purpose=OrderPurpose.ENTRY)]
+        if working:
+            self.orders.cancel(working, "pending entry orders are cancelled before the close")
+
+    def _cancel_at_close(self, ts: int) -> None:
         working = [o.intent.key for o in self.orders.working()]
         if working:
-            self.orders.cancel(working, "pending orders are cancelled before the close")
+            self.orders.cancel(working, "the session part closed; the exchange keeps no order")
 
     # -- data freshness --------------------------------------------------------------------------
     def _arm_stale(self, last: int) -> None:
@@ -692,10 +700,10 @@ class Engine:
             self.ctx.set("time", t)
         if self._needs_session_minutes:
             day = self.day
-            if day is not None and day.trading:
-                assert day.open_ns is not None and day.close_ns is not None
-                self.ctx.set("minutes_since_open", (ts - day.open_ns) / _MINUTE_NS)
-                self.ctx.set("minutes_to_close", (day.close_ns - ts) / _MINUTE_NS)
+            part = day.part_around(ts) if day is not None and day.trading else None
+            if part is not None:
+                self.ctx.set("minutes_since_open", (ts - part[0]) / _MINUTE_NS)
+                self.ctx.set("minutes_to_close", (part[1] - ts) / _MINUTE_NS)
 
     # -- quotes ------------------------------------------------------------------------------------
     @property
@@ -814,7 +822,7 @@ class Engine:
     def _initial_facts(self) -> None:
         ctx = self.ctx
         for name, value in (
-            ("broker.session_expired", False),
+            ("broker.session_ending", False),
             ("account.error_rate_5m_pct", 0.0),
             ("data.gap", False),
             ("vix", Missing("no India VIX value yet")),
