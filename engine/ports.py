@@ -33,6 +33,7 @@ from engine.model.trading import BrokerEvent, Instrument, OptionKind, OrderInten
 __all__ = [
     "BarClosed",
     "Broker",
+    "BrokerSessionExpiring",
     "BrokerSink",
     "Clock",
     "DailyBarPublished",
@@ -105,7 +106,27 @@ class Feed(Protocol):
 
 
 # -- orders ------------------------------------------------------------------------------
-BrokerSink = Callable[[BrokerEvent], None]
+class BrokerSessionExpiring(NamedTuple):
+    """The broker session will not last: it stops working at ``expires_at`` (epoch ns) and
+    the adapter could not refresh it (or will not be able to: a refresh token past its
+    life, a login that needs the operator). Sent by the broker adapter through the bound
+    sink (or to ``Engine.process``) as soon as it knows, at ``ts``; ``expires_at`` may be
+    ``ts`` itself when the session is already dead.
+
+    The runtime sets ``broker.session_ending`` a safety margin before ``expires_at``
+    (``EngineConfig.session_exit_margin_ns``, or at once when less is left): the session
+    machine exits everything and the kill switch cancels, flattens and halts while orders
+    can still be sent. An adapter that refreshes in time sends nothing; one that later
+    succeeds after all sends this event again with the new ``expires_at``, which moves the
+    deadline (a halt already reached stays until the operator resumes).
+    """
+
+    ts: int
+    expires_at: int
+    reason: str  # for the operator and the journal; never a token or a secret
+
+
+BrokerSink = Callable[[BrokerEvent | BrokerSessionExpiring], None]
 
 
 @runtime_checkable

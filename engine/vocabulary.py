@@ -96,6 +96,13 @@ _RUNTIME: dict[str, tuple] = {
     "account.reject_rate_15m_pct": (_N, "%", "order rejections over the last 15 minutes"),
     "account.error_rate_5m_pct": (_N, "%", "broker errors over the last 5 minutes"),
     "data.gap": (_B, "", "the feed is in a gap (no tick for over 60 s in session)"),
+    "data.silent_min": (
+        _N,
+        "minutes",
+        "how long the feed has been silent in session, while it is (whole minutes; 0 when "
+        "data flows)",
+    ),
+    "data.last_gap_min": (_N, "minutes", "how long the last gap of the feed lasted, once over"),
     "data.stale_seconds": (_N, "s", "seconds since the last tick"),
 }
 

@@ -61,6 +61,7 @@ from engine.portfolio.ledger import Ledger
 from engine.ports import (
     BarClosed,
     Broker,
+    BrokerSessionExpiring,
     DailyBarPublished,
     FeedEvent,
     InstrumentSource,
@@ -133,6 +134,8 @@ class EngineConfig:
     price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
     data_gap_ns: int | None = None  # silence in a session part that counts as a gap
     echo_notifications: bool = True  # machines' notify actions also go to the log
+    # the broker session must be flat this long before it expires: cancel, flatten, halt
+    session_exit_margin_ns: int = 10 * _MINUTE_NS
 
 
 @dataclass(slots=True)
@@ -191,6 +194,8 @@ class Engine:
         self._machine_due_stale = True
         self._stale_at = _NEVER
         self._gap_active = False
+        self._gap_from = 0  # the last data before the current gap
+        self._gap_timer: Any = None
         self._part_lo = self._part_hi = 0
         self._session_seen = False
         self._entries_open = False
@@ -269,7 +274,9 @@ class Engine:
             TickReceived: self._on_tick,
             VixUpdated: self._on_vix,
             DailyBarPublished: self._on_daily,
+            BrokerSessionExpiring: self._on_session_expiring,
         }
+        self._session_deadline: Any = None
         self._start_day(day_number(start_ns))
         self._settle()
 
@@ -437,6 +444,8 @@ class Engine:
         self.day = day
         self._day_end = day.end_ns
         self._session_seen = False
+        if self._gap_active:  # silent up to the close: over when the session ended
+            self._end_gap(min(self._part_hi, start), "data_gap_closed")
         self._part_lo = self._part_hi = 0
         self.books.new_day()
         self.journal.write({"kind": "day", "ts": max(start, self.now_ns), **day.to_record()})
@@ -502,17 +511,44 @@ class Engine:
             self._next_due = self._stale_at
 
     def _data_stale(self, ts: int) -> None:
+        """The feed has been silent in session for the gap limit: ``data.gap``; from now
+        on ``data.silent_min`` grows minute by minute (the breakers pause at 5 minutes and
+        halt the day past 30) until data arrives or the part closes."""
         self._stale_at = _NEVER
         self._gap_active = True
+        self._gap_from = ts - self._gap_ns
         self.ctx.set("data.gap", True)
+        self.ctx.set("data.silent_min", self._gap_ns // _MINUTE_NS)
         self.journal.write({"kind": "data_gap", "ts": ts, "silence_ns": self._gap_ns})
+        self._next_silence_minute(ts)
+
+    def _next_silence_minute(self, ts: int) -> None:
+        silent = ts - self._gap_from
+        at = self._gap_from + (silent // _MINUTE_NS + 1) * _MINUTE_NS
+        if at < self._part_hi:
+            self._gap_timer = self.timers.at(at, self._silence_minute, "data silence")
+
+    def _silence_minute(self, ts: int) -> None:
+        if not self._gap_active:
+            return
+        self.ctx.set("data.silent_min", (ts - self._gap_from) // _MINUTE_NS)
+        self._next_silence_minute(ts)
 
     def _data_arrived(self, ts: int) -> None:
         if self._gap_active:
-            self._gap_active = False
-            self.ctx.set("data.gap", False)
-            self.journal.write({"kind": "data_resumed", "ts": ts})
+            self._end_gap(ts, "data_resumed")
         self._arm_stale(ts)
+
+    def _end_gap(self, ts: int, kind: str) -> None:
+        self._gap_active = False
+        if self._gap_timer is not None:
+            self._gap_timer.cancel()
+            self._gap_timer = None
+        lasted = (ts - self._gap_from) / _MINUTE_NS
+        self.ctx.set("data.gap", False)
+        self.ctx.set("data.silent_min", 0)
+        self.ctx.set("data.last_gap_min", lasted)
+        self.journal.write({"kind": kind, "ts": ts, "gap_min": lasted})
 
     # -- market events -----------------------------------------------------------------------------
     def _on_bar(self, event: BarClosed) -> None:
@@ -825,6 +861,8 @@ class Engine:
             ("broker.session_ending", False),
             ("account.error_rate_5m_pct", 0.0),
             ("data.gap", False),
+            ("data.silent_min", 0),
+            ("data.last_gap_min", 0.0),
             ("vix", Missing("no India VIX value yet")),
             ("vix_change_5m", Missing("no India VIX value yet")),
             ("vix_change_10m", Missing("no India VIX value yet")),
@@ -847,8 +885,36 @@ class Engine:
             names |= runner.watched_names
         return names
 
-    def _broker_sink(self, event: BrokerEvent) -> None:
-        self._queue.append((self.books.on_broker, event))
+    def _broker_sink(self, event: BrokerEvent | BrokerSessionExpiring) -> None:
+        if isinstance(event, BrokerSessionExpiring):
+            self._queue.append((self._on_session_expiring, event))
+        else:
+            self._queue.append((self.books.on_broker, event))
+
+    # -- the broker session ------------------------------------------------------------------
+    def _on_session_expiring(self, event: BrokerSessionExpiring) -> None:
+        """The broker session ends at ``event.expires_at``: ``broker.session_ending`` a
+        margin before it (now, if less is left), so exits go out while orders still can."""
+        if self._session_deadline is not None:
+            self._session_deadline.cancel()
+            self._session_deadline = None
+        act_at = event.expires_at - self.config.session_exit_margin_ns
+        self.journal.write({"kind": "broker_session_expiring", "ts": self.now_ns,
+                            "reported": event.ts, "expires_at": event.expires_at,
+                            "act_at": act_at, "reason": event.reason}, sync=True)  # fmt: skip
+        log.warning("the broker session ends at {}: {}", ns_to_datetime(event.expires_at),
+                    event.reason)  # fmt: skip
+        if act_at <= self.now_ns:
+            self._session_ending(self.now_ns)
+        else:
+            self.ctx.set("broker.session_ending", False)
+            self._session_deadline = self.timers.at(act_at, self._session_ending, "broker session")
+            self._refresh_due()
+
+    def _session_ending(self, ts: int) -> None:
+        self._session_deadline = None
+        self.ctx.set("broker.session_ending", True)
+        self.journal.write({"kind": "broker_session_ending", "ts": ts}, sync=True)
 
     # -- the end -----------------------------------------------------------------------------------
     def finish(self, end_ns: int | None = None) -> None:

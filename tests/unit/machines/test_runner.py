@@ -270,9 +270,9 @@ def test_transition_when_taken_then_actions_in_exit_then_enter_order(
     shipped: dict[str, MachineSpec], clock: SimClock, world: dict[str, Any]
 ) -> None:
     r, events, sink = runner_for(shipped["breakers"], clock, world)
-    world["data.gap"] = True
+    world["underlying.change_5m_pct"] = 2.5  # a flash move pauses entries for 5 minutes
     r.tick()
-    world["data.gap"] = False
+    world["underlying.change_5m_pct"] = 0.1
     clock.advance(timedelta(minutes=5))
     r.tick()
     assert [(a.action, a.cause) for a in sink.actions] == [
