@@ -180,6 +180,15 @@ MACHINE_NAMES: dict[str, NameInfo] = {
         "the broker session will not last: it ends within the safety margin and the broker "
         "adapter could not refresh it (or it has already ended)",
     ),
+    "position.exit_working": NameInfo(_B, "an exit order of this position is working"),
+    "orders.fat_finger": NameInfo(
+        _B,
+        "an order the engine built failed a fat-finger check (price far off the last price, "
+        "or above the freeze quantity) just now",
+    ),
+    "account.balance_pct_of_day_start": NameInfo(
+        _N, "the account balance now as a percent of the balance at the day's start"
+    ),
     "underlying.side_held": NameInfo(
         _S,
         "option side held or being entered on this underlying across all rules "

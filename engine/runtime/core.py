@@ -196,6 +196,7 @@ class Engine:
         self._gap_active = False
         self._gap_from = 0  # the last data before the current gap
         self._gap_timer: Any = None
+        self._day_start_balance: Decimal | None = None
         self._part_lo = self._part_hi = 0
         self._session_seen = False
         self._entries_open = False
@@ -448,6 +449,7 @@ class Engine:
             self._end_gap(min(self._part_hi, start), "data_gap_closed")
         self._part_lo = self._part_hi = 0
         self.books.new_day()
+        self._day_start_balance = self._broker_balance()
         self.journal.write({"kind": "day", "ts": max(start, self.now_ns), **day.to_record()})
         ctx = self.ctx
         ctx.set("date", day.date)
@@ -810,8 +812,22 @@ class Engine:
                 return t.trade.instrument.kind.value
         return "none"
 
+    def later(self, callback: Callable[[Any], None]) -> None:
+        """Run ``callback`` after the event being processed (queued like an action)."""
+        self._queue.append((callback, None))
+
+    def exit_working(self, trader: Trader) -> bool:
+        """Whether an exit order of this trader is working."""
+        return any(
+            True
+            for _ in self.orders.working(
+                purpose=OrderPurpose.EXIT, rule=trader.rule, underlying=trader.underlying
+            )
+        )
+
     def position_changed(self, trader: Trader) -> None:
         side = self._side_held(trader.underlying)
+        self.machine_fact(trader, "position.exit_working", self.exit_working(trader))
         for t in self.underlyings[trader.underlying].traders:
             self.machine_fact(t, "underlying.side_held", side)
             self.machine_fact(t, "position.entries_today", t.entries_today)
@@ -842,6 +858,14 @@ class Engine:
         pnl = self.books.day_pnl()
         ctx.set("account.capital", float(self.capital))
         ctx.set("account.day_pnl", float(pnl))
+        balance = self._broker_balance()
+        start = self._day_start_balance
+        if balance is None:  # the books' own view: the day's start plus the day's P&L
+            balance, start = self.capital + pnl, self.capital
+        ctx.set(
+            "account.balance_pct_of_day_start",
+            float(balance / start * 100) if start else Missing("no balance at the day's start"),
+        )
         ctx.set("account.day_pnl_pct", float(pnl / self.capital * 100) if self.capital else 0.0)
         ctx.set("positions.open", self.ledger.open_count)
         ctx.set("orders.pending", self.orders.pending)
@@ -855,12 +879,30 @@ class Engine:
             "account.margin_used_pct", float(held / self.capital * 100) if self.capital else 0.0
         )
 
+    def _broker_balance(self) -> Decimal | None:
+        """The account balance the broker reports (a live broker's funds), or None."""
+        balance = getattr(self.broker, "balance", None)
+        if not callable(balance):
+            return None
+        value = balance()
+        return None if value is None else Decimal(str(value))
+
+    def fat_finger(self, trader: Trader, codes: list[str]) -> None:
+        """An order the engine built failed a fat-finger check: the kill switch hears it
+        (``orders.fat_finger`` is true for this one settle, then false again)."""
+        record = {"kind": "fat_finger", "ts": self.now_ns, "rule": trader.rule,
+                  "underlying": trader.underlying, "checks": codes}  # fmt: skip
+        self.journal.write(record, sync=True)
+        self.ctx.set("orders.fat_finger", True)
+        self.later(lambda _: self.ctx.set("orders.fat_finger", False))
+
     def _initial_facts(self) -> None:
         ctx = self.ctx
         for name, value in (
             ("broker.session_ending", False),
             ("account.error_rate_5m_pct", 0.0),
             ("data.gap", False),
+            ("orders.fat_finger", False),
             ("data.silent_min", 0),
             ("data.last_gap_min", 0.0),
             ("vix", Missing("no India VIX value yet")),
@@ -872,6 +914,7 @@ class Engine:
         for trader in self.traders:
             trader.machine_facts["underlying.side_held"] = "none"
             trader.machine_facts["position.entries_today"] = 0
+            trader.machine_facts["position.exit_working"] = False
         for name in _GLOBAL_MACHINES:
             if name in self.machines.runners:
                 runner = self.machines[name]

@@ -299,6 +299,8 @@ class TradingDay(RuleBasedStateMachine):
                 return
             for action in actions:
                 self.carry_out(action.action, action.args)
+                if action.machine.startswith("position:"):
+                    self.resend_remainder(action.machine.split(":", 1)[1], action)
             self.system.tick()
         raise AssertionError("actions keep requesting actions")
 
@@ -317,6 +319,15 @@ class TradingDay(RuleBasedStateMachine):
                 if r.position is not None and not r.exit_order:
                     r.exit_order = True
                     self.send(r, "exit", reason=action)
+
+    def resend_remainder(self, name: str, action: Any) -> None:
+        """A position's own exit timeout cancelled its exit order: the exit is decided again
+        (the runtime re-sends the rest of a partly filled exit; an exit rule that still
+        holds fires again on the next price; here both are one step)."""
+        r = self.rules[name]
+        if action.action == "cancel_orders" and action.args.get("scope") == "exits":
+            if r.position is not None and not r.exit_order:
+                r.exit_order = self.send(r, "exit", reason="remainder") is not None
 
     def send(self, r: Rule, trigger: str, **values: Any) -> TransitionTaken | None:
         try:

@@ -85,8 +85,8 @@ def test_safety_when_kill_not_handled_while_position_open_then_product_reports(e
 def test_safety_when_halted_has_a_timer_out_then_halted_escape(edited) -> None:  # type: ignore[no-untyped-def]
     found = edited(
         "killswitch",
-        "  - {name: rearm,",
-        "  - {name: unhalt, after: 1h, source: halted, dest: armed}\n  - {name: rearm,",
+        "  - name: full_size\n",
+        "  - {name: unhalt, after: 1h, source: halted, dest: armed}\n  - name: full_size\n",
     )
     assert found == [("killswitch.yaml", "halted-escape")]
 
