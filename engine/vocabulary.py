@@ -52,7 +52,12 @@ _RUNTIME: dict[str, tuple] = {
     "time": (_T, "", "exchange time of day (IST) of the current event"),
     "date": (_D, "", "trading date (IST)"),
     "weekday": (_S, "", "day of the week of the trading date", WEEKDAYS),
-    "dte": (_N, "sessions", "sessions to the nearest expiry of the underlying (0 on expiry day)"),
+    "dte": (
+        _N,
+        "sessions",
+        "sessions to the nearest expiry of the underlying (0 on expiry day; a Muhurat hour "
+        "is not a session)",
+    ),
     "dte_days": (_N, "days", "calendar days to the nearest expiry"),
     "minutes_since_open": (
         _N,
@@ -95,7 +100,11 @@ _RUNTIME: dict[str, tuple] = {
     "account.consecutive_losses": (_N, "count", "losing trades in a row today"),
     "account.reject_rate_15m_pct": (_N, "%", "order rejections over the last 15 minutes"),
     "account.error_rate_5m_pct": (_N, "%", "broker errors over the last 5 minutes"),
-    "data.gap": (_B, "", "the feed is in a gap (no tick for over 60 s in session)"),
+    "data.gap": (
+        _B,
+        "",
+        "the feed is in a gap: silent in session for two source bars (at least 60 s)",
+    ),
     "data.silent_min": (
         _N,
         "minutes",
