@@ -53,15 +53,16 @@ def test_step_without_transition(benchmark, spec) -> None:  # type: ignore[no-un
 
 
 def test_step_with_transition(benchmark, spec) -> None:  # type: ignore[no-untyped-def]
-    """One tick that takes a transition: normal -> paused (data gap, 7 guards) and back
+    """One tick that takes a transition: normal -> paused (a flash move, 6 guards) and back
     (pause over after 5 minutes); the values read are recorded and actions requested."""
     clock = SimClock(datetime(2025, 1, 7, 10, 0, tzinfo=IST))
     world = dict(CALM)
     runner = _runner(spec, world, clock)
 
     def step() -> None:
-        world["data.gap"] = runner.state == "normal"
-        if not world["data.gap"]:
+        paused = runner.state == "normal"
+        world["underlying.change_5m_pct"] = 2.5 if paused else 0.1
+        if not paused:
             clock._ns += PAUSE_NS  # noqa: SLF001 - move time without building a datetime
         taken = runner.tick(cascade=False)
         assert len(taken) == 1
@@ -72,7 +73,7 @@ def test_step_with_transition(benchmark, spec) -> None:  # type: ignore[no-untyp
 def test_transitions_bare_step(benchmark, spec) -> None:  # type: ignore[no-untyped-def]
     """The library's own step on the same states and transitions, trivial conditions:
     normal -> paused and back, as above, without our guards, timing or events."""
-    wanted = {"data_gap", "pause_over"}
+    wanted = {"flash_move", "pause_over"}
     machine, model = build_machine(spec, condition_for=lambda t: lambda: t.name in wanted)
 
     def step() -> None:

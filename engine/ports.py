@@ -106,16 +106,23 @@ class FeedOutage(NamedTuple):
 
 
 class BrokerSessionExpiring(NamedTuple):
-    """The broker session ends at ``expires_at`` (epoch ns) and could not be renewed.
+    """The broker session will not last: it stops working at ``expires_at`` (epoch ns) and
+    the adapter could not refresh it (or will not be able to: a refresh token past its
+    life, a login that needs the operator). Sent by the broker adapter through the bound
+    sink, or by a live driver to ``Engine.process``, as soon as it knows, at ``ts``;
+    ``expires_at`` may be ``ts`` itself when the session is already dead.
 
-    Raised before the expiry, while orders still work: the core sets
-    ``broker.session_expired`` and asks the kill switch to ``kill`` (source ``runtime``),
-    which cancels and flattens while the session can still do it.
+    The runtime sets ``broker.session_ending`` a safety margin before ``expires_at``
+    (``EngineConfig.session_exit_margin_ns``, or at once when less is left): the session
+    machine exits everything and the kill switch cancels, flattens and halts while orders
+    can still be sent. An adapter that refreshes in time sends nothing; one that later
+    succeeds after all sends this event again with the new ``expires_at``, which moves the
+    deadline (a halt already reached stays until the operator resumes).
     """
 
     ts: int
     expires_at: int
-    reason: str
+    reason: str  # for the operator and the journal; never a token or a secret
 
 
 class ClockAdvanced(NamedTuple):
@@ -150,7 +157,7 @@ class Feed(Protocol):
 
 
 # -- orders ------------------------------------------------------------------------------
-BrokerSink = Callable[[BrokerEvent], None]
+BrokerSink = Callable[[BrokerEvent | BrokerSessionExpiring], None]
 
 
 @runtime_checkable

@@ -54,10 +54,25 @@ _RUNTIME: dict[str, tuple] = {
     "time": (_T, "", "exchange time of day (IST) of the current event"),
     "date": (_D, "", "trading date (IST)"),
     "weekday": (_S, "", "day of the week of the trading date", WEEKDAYS),
-    "dte": (_N, "sessions", "sessions to the nearest expiry of the underlying (0 on expiry day)"),
+    "dte": (
+        _N,
+        "sessions",
+        "sessions to the nearest expiry of the underlying (0 on expiry day; a Muhurat hour "
+        "is not a session)",
+    ),
     "dte_days": (_N, "days", "calendar days to the nearest expiry"),
-    "minutes_since_open": (_N, "minutes", "minutes since the session opened"),
-    "minutes_to_close": (_N, "minutes", "minutes until the session closes"),
+    "minutes_since_open": (
+        _N,
+        "minutes",
+        "minutes since the session part now trading opened (a split session's later part "
+        "counts from its own open)",
+    ),
+    "minutes_to_close": (
+        _N,
+        "minutes",
+        "minutes until the session part now trading closes (on a split session, that part's "
+        "close; between parts, the next part's)",
+    ),
     "vix": (_N, "points", "India VIX, last value"),
     "vix_change_5m": (_N, "points", "India VIX change over the last 5 minutes"),
     "vix_change_10m": (_N, "points", "India VIX change over the last 10 minutes"),
@@ -107,7 +122,18 @@ _RUNTIME: dict[str, tuple] = {
     "account.consecutive_losses": (_N, "count", "losing trades in a row today"),
     "account.reject_rate_15m_pct": (_N, "%", "order rejections over the last 15 minutes"),
     "account.error_rate_5m_pct": (_N, "%", "broker errors over the last 5 minutes"),
-    "data.gap": (_B, "", "the feed is in a gap (no tick for over 60 s in session)"),
+    "data.gap": (
+        _B,
+        "",
+        "the feed is in a gap: silent in session for two source bars (at least 60 s)",
+    ),
+    "data.silent_min": (
+        _N,
+        "minutes",
+        "how long the feed has been silent in session, while it is (whole minutes; 0 when "
+        "data flows)",
+    ),
+    "data.last_gap_min": (_N, "minutes", "how long the last gap of the feed lasted, once over"),
     "data.stale_seconds": (_N, "s", "seconds since the last tick"),
 }
 
@@ -212,7 +238,20 @@ RUNNER_NAMES: dict[str, NameInfo] = {
 #: Runtime facts only machines read; the runtime fills them like any other name.
 MACHINE_NAMES: dict[str, NameInfo] = {
     **RUNNER_NAMES,
-    "broker.session_expired": NameInfo(_B, "the broker login expired and could not be refreshed"),
+    "broker.session_ending": NameInfo(
+        _B,
+        "the broker session will not last: it ends within the safety margin and the broker "
+        "adapter could not refresh it (or it has already ended)",
+    ),
+    "position.exit_working": NameInfo(_B, "an exit order of this position is working"),
+    "orders.fat_finger": NameInfo(
+        _B,
+        "an order the engine built failed a fat-finger check (price far off the last price, "
+        "or above the freeze quantity) just now",
+    ),
+    "account.balance_pct_of_day_start": NameInfo(
+        _N, "the account balance now as a percent of the balance at the day's start"
+    ),
     "underlying.side_held": NameInfo(
         _S,
         "option side held or being entered on this underlying across all rules "

@@ -109,6 +109,7 @@ class Calendar:
         }
         self._underlyings = tuple(sorted({f.underlying for f in facts} - {"ALL"}))
         self._expiry_cache: dict[str, tuple[tuple[date, date], list[Expiry], list[date]]] = {}
+        self._muhurat_cache: tuple[int, list[date]] | None = None
 
     def _answerable(self) -> tuple[date, date]:
         """The dates this calendar answers for: verified ones, and provisional ones where
@@ -368,14 +369,29 @@ class Calendar:
         """(sessions, calendar days) from ``d`` to ``expiry``.
 
         Sessions counts the FO sessions after ``d`` up to and including ``expiry``: 0 on the
-        expiry day, 1 on the session before it. Calendar days is ``(expiry - d).days``.
+        expiry day, 1 on the session before it. A Muhurat session (one symbolic evening hour
+        on a Diwali holiday) is not a trading session here: it does not bring an expiry a
+        day nearer. Calendar days is ``(expiry - d).days``.
         """
         if expiry < d:
             raise CalendarError(f"expiry {expiry.isoformat()} is before {d.isoformat()}")
         self._ensure(d)
         self._ensure(expiry)
         dates = self._session_dates("FO")
-        return bisect_right(dates, expiry) - bisect_right(dates, d), (expiry - d).days
+        muhurat = self._muhurat_dates()
+        sessions = bisect_right(dates, expiry) - bisect_right(dates, d)
+        sessions -= bisect_right(muhurat, expiry) - bisect_right(muhurat, d)
+        return sessions, (expiry - d).days
+
+    def _muhurat_dates(self) -> list[date]:
+        """The FO Muhurat sessions the day table holds, in order (rebuilt when it grows)."""
+        table = self._days["FO"]
+        cached = self._muhurat_cache
+        if cached is not None and cached[0] == len(table):
+            return cached[1]
+        out = sorted(x for x, s in table.items() if s is not None and s.kind == "muhurat")
+        self._muhurat_cache = (len(table), out)
+        return out
 
     # -- contract facts ---------------------------------------------------------------
 

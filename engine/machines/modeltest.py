@@ -49,6 +49,7 @@ class FakeSession:
     close: time = time(15, 30)
     hours_known: bool = True
     kind: str = "regular"
+    segments: tuple[tuple[time, time], ...] = ()
 
 
 @dataclass
@@ -59,11 +60,16 @@ class FakeCalendar:
     hours_known: bool = True
     open: time = time(9, 15)
     close: time = time(15, 30)
+    brk: tuple[time, time] | None = None  # a break between two parts (a DR Saturday)
 
     def session(self, d: date) -> FakeSession | None:
         if not self.is_session:
             return None
-        return FakeSession(d, self.open, self.close, self.hours_known)
+        if self.brk is None:
+            parts: tuple[tuple[time, time], ...] = ((self.open, self.close),)
+        else:
+            parts = ((self.open, self.brk[0]), (self.brk[1], self.close))
+        return FakeSession(d, self.open, self.close, self.hours_known, segments=parts)
 
 
 class PathFailed(AssertionError):
@@ -171,30 +177,42 @@ class _World:
         return self.context
 
 
+_BREAKS: tuple[tuple[time, time] | None, ...] = (
+    None,
+    *((time(h, 0), time(h + 1, 30)) for h in range(10, 14)),
+)
+
+
 def _at_instant(
     runner: MachineRunner, calendar: FakeCalendar, t: TransitionSpec, others: list[TransitionSpec]
 ) -> int:
-    """The first instant after the state was entered when ``t``'s at: is crossed alone."""
+    """The first instant after the state was entered when ``t``'s at: is crossed alone.
+
+    The session's hours are the planner's to choose: its close and whether it has a break
+    (``break`` and ``resume`` exist only on a split session)."""
     assert t.at is not None
-    start = max(runner._entered_at_ns, runner.clock.now_ns())
+    entered = runner._entered_at_ns
+    start = max(entered, runner.clock.now_ns())
     closes = [calendar.close] + [time(h, m) for h in range(9, 24) for m in (0, 30)]
-    for day_offset, close in itertools.product(range(3), closes):
+    for day_offset, brk, close in itertools.product(range(3), _BREAKS, closes):
         day = (runner.clock.now() + timedelta(days=day_offset)).astimezone(IST).date()
-        if close <= calendar.open:
+        if close <= calendar.open or (brk is not None and not calendar.open < brk[0] < close):
             continue
-        trial = FakeCalendar(calendar.is_session, calendar.hours_known, calendar.open, close)
-        target = t.at.resolve_ns(day, trial)
-        if target is None or target <= runner._entered_at_ns or target < start:
+        if brk is not None and brk[1] >= close:
+            continue
+        trial = FakeCalendar(calendar.is_session, calendar.hours_known, calendar.open, close, brk)
+        target = next((x for x in t.at.resolve_all_ns(day, trial) if x > entered), None)
+        if target is None or target < start:
             continue
         crossed = [
             o
             for o in others
             if o.at is not None
-            and (x := o.at.resolve_ns(day, trial)) is not None
-            and runner._entered_at_ns < x <= target
+            and any(entered < x <= target for x in o.at.resolve_all_ns(day, trial))
         ]
         if not crossed:
             calendar.close = close
+            calendar.brk = brk
             return target
     raise PathFailed(f"no day and session hours reach {t.where} before the transitions ahead of it")
 
@@ -233,6 +251,7 @@ def run_path(spec: MachineSpec, path: tuple[Edge, ...]) -> list[MachineEvent]:
         calendar.is_session = bool(step.calendar.get("is_session", True))
         calendar.hours_known = bool(step.calendar.get("hours_known", True))
         calendar.close = time(15, 30)
+        calendar.brk = None
         runner.refresh_calendar()
         world.context = dict(step.context)
         _move_clock(runner, clock, calendar, step)

@@ -161,12 +161,13 @@ class MachineRunner:
         self._now_ns = now
         # at: counts from the start of the day for the first state, so a late start catches up
         self._entered_at_ns = now - (now + IST_OFFSET_NS) % _DAY_NS
+        self._at_via = -1  # the at: transition that entered the state at _entered_at_ns
         # A restored machine keeps its absolute deadlines: ``after:`` counts from when the
         # state was entered, not from the restart.
         self._entered_ns = now if entered_ns is None else entered_ns
         self._day: date | None = None
         self._day_start_ns = -_DAY_NS  # start of self._day (epoch ns); forces a first load
-        self._at_cache: dict[ClockTime, int | None] = {}
+        self._at_cache: dict[ClockTime, tuple[int, ...]] = {}
         self._violated: set[tuple[str, str]] = set()
         # With a provider, the names guards read are copied in at each step (tests, tools);
         # with facts, guards read the live mapping through the context's fallback.
@@ -197,8 +198,8 @@ class MachineRunner:
         self._watch = self._watch_masks()
         self._timed = {
             state: [
-                (i, after_ns, at)
-                for i, (_, _, after_ns, at) in enumerate(by_trigger.get(TICK, ()))
+                (i, after_ns, at, t.index)
+                for i, (t, _, after_ns, at) in enumerate(by_trigger.get(TICK, ()))
                 if after_ns is not None or at is not None
             ]
             for state, by_trigger in self._table.items()
@@ -311,13 +312,13 @@ class MachineRunner:
         best: int | None = None
         now = self._now_ns
         for c in self._table[self._state].get(TICK, ()):
-            _, _, after_ns, at = c
+            t, _, after_ns, at = c
             due: int | None = None
             if after_ns is not None:
                 due = self._entered_ns + after_ns
             if at is not None:
-                at_ns = self._at_ns(at)
-                if at_ns is None or at_ns <= self._entered_at_ns:
+                at_ns = self._at_ns(at, t.index)
+                if at_ns is None:
                     continue  # not today (or already passed in this state)
                 due = at_ns if due is None else max(due, at_ns)
             if due is not None and due > now and (best is None or due < best):
@@ -411,12 +412,12 @@ class MachineRunner:
     def _mark_due(self) -> None:
         """Timed candidates whose time has come are evaluated again."""
         now = self._now_ns
-        for i, after_ns, at in self._timed[self._state]:
+        for i, after_ns, at, index in self._timed[self._state]:
             if after_ns is not None and now - self._entered_ns < after_ns:
                 continue
             if at is not None:
-                at_ns = self._at_ns(at)
-                if at_ns is None or not self._entered_at_ns < at_ns <= now:
+                at_ns = self._at_ns(at, index)
+                if at_ns is None or at_ns > now:
                     continue
             self._dirty |= 1 << i
 
@@ -433,12 +434,12 @@ class MachineRunner:
             ctx["event." + key] = values.get(key, _NOT_SENT)
 
     def _enabled(self, c: tuple[Any, ...]) -> bool:
-        _, guard, after_ns, at = c
+        t, guard, after_ns, at = c
         if after_ns is not None and self._now_ns - self._entered_ns < after_ns:
             return False
         if at is not None:
-            at_ns = self._at_ns(at)
-            if at_ns is None or not (self._entered_at_ns < at_ns <= self._now_ns):
+            at_ns = self._at_ns(at, t.index)
+            if at_ns is None or at_ns > self._now_ns:
                 return False
         return guard is None or guard(self._ctx) is True
 
@@ -492,11 +493,13 @@ class MachineRunner:
         else:
             guard = {"when": None, "value": True, "reads": EMPTY}
         entered_at = now
+        via = -1
         if t.after is not None:
             guard["after"] = t.after.text
             guard["in_state_s"] = (now - self._entered_ns) / NANOS
         elif t.at is not None:
-            entered_at = self._at_ns(t.at) or now  # as scheduled: later at: stages catch up
+            entered_at = self._at_ns(t.at, t.index) or now  # as scheduled: later stages catch up
+            via = t.index
             guard["at"] = t.at.text
             guard["at_time"] = datetime.fromtimestamp(entered_at / NANOS, IST).strftime("%H:%M:%S")
         # 1. the new state, published before anyone else runs
@@ -504,6 +507,7 @@ class MachineRunner:
         self._watch_now = self._watch[t.dest]
         self._entered_ns = now
         self._entered_at_ns = entered_at
+        self._at_via = via
         self._dirty = _ALL
         if self._violated:
             self._violated = {k for k in self._violated if k[0] == t.dest}
@@ -554,21 +558,28 @@ class MachineRunner:
             self._calendar = Calendar.default()
         return self._calendar
 
-    def _at_ns(self, at: ClockTime) -> int | None:
-        try:
-            return self._at_cache[at]
-        except KeyError:
-            pass
-        if self._day is None:
-            self._begin(self._now_ns)
-        assert self._day is not None
-        try:
-            value = at.resolve_ns(self._day, self._get_calendar())
-        except CalendarError as e:
-            log.warning("{}: cannot resolve at: {} on {}: {}", self.name, at.text, self._day, e)
-            value = None
-        self._at_cache[at] = value
-        return value
+    def _at_ns(self, at: ClockTime, index: int) -> int | None:
+        """The instant transition ``index``'s ``at:`` fires in the current state, or None.
+
+        That is the first of today's instants after the state was entered, or the very
+        instant it was entered when another ``at:`` stage scheduled for that instant led
+        here (stages due at one instant run through, a timed loop never fires twice)."""
+        instants = self._at_cache.get(at)
+        if instants is None:
+            if self._day is None:
+                self._begin(self._now_ns)
+            assert self._day is not None
+            try:
+                instants = at.resolve_all_ns(self._day, self._get_calendar())
+            except CalendarError as e:
+                log.warning("{}: cannot resolve at: {} on {}: {}", self.name, at.text, self._day, e)
+                instants = ()
+            self._at_cache[at] = instants
+        floor = self._entered_at_ns
+        for x in instants:
+            if x > floor or (x == floor and self._at_via >= 0 and self._at_via != index):
+                return x
+        return None
 
     # -- output --------------------------------------------------------------------------
     def _emergency(self, code: str, message: str, reads: Mapping[str, Any]) -> EmergencyRaised:

@@ -11,6 +11,9 @@ Per machine:
 - ``halted-escape``: a state tagged ``halted`` is left only by a resume-role trigger
   (the operator's ``engine resume``), never by a timer, a tick or another event;
 - ``stopping-escape``: once stopping, the kill switch only moves towards ``halted``.
+- ``close-not-flat``: a transition timed at a trading part's close (``at: close`` or
+  ``at: break``, or later) asks for ``exit_all`` on its way, or leaves a state entered with
+  it: no position is held over a break or the night because a stage skipped its exit.
 
 Over the product of the machines a file ``requires`` (explored exhaustively; it is
 small), with guards evaluated three-valued (other machines' states exact, everything
@@ -22,7 +25,11 @@ else unknown):
   ``exiting``, an exit-role transition is certainly enabled, whatever the session,
   breaker and kill-switch states;
 - ``entry-while-tripped``: no entry-role transition can be enabled while any machine is
-  in a state tagged ``tripped``, ``stopping`` or ``halted``.
+  in a state tagged ``tripped``, ``stopping`` or ``halted``;
+- ``entry-outside-window``: no entry-role transition can be enabled while a machine that
+  gates entries (one with states tagged ``entries_allowed``: the session, the breakers,
+  the kill switch) is in a state without that tag, such as the session's ``in_break``
+  between the parts of a split session or its ``final_exit``.
 
 What cannot be decided statically (a guard over live values) is left to the
 hypothesis tests in tests/property/test_machines_property.py.
@@ -71,7 +78,35 @@ def machine_properties(spec: MachineSpec) -> list[Diagnostic]:
     out += _check_kill_handled(spec, graph)
     out += _check_halted_escape(spec)
     out += _check_stopping(spec, graph)
+    out += _check_close_flat(spec)
     return out
+
+
+def _check_close_flat(spec: MachineSpec) -> Iterable[Diagnostic]:
+    exits_on_entry = {s for s, st in spec.states.items() if _asks_exit(st.on_enter)}
+    for t in spec.transitions:
+        at = t.at
+        if at is None or at.anchor not in ("close", "break") or at.offset_s < 0:
+            continue
+        bare = [
+            src
+            for src in t.sources
+            if src not in exits_on_entry
+            and not _asks_exit((*spec.states[src].on_exit, *t.then, *spec.states[t.dest].on_enter))
+        ]
+        if bare:
+            yield spec.diagnostic(
+                (*t.path, "name"),
+                "close-not-flat",
+                f"'{t.name}' leaves {', '.join(repr(x) for x in bare)} at a part's close "
+                f"({at.text}) without exit_all, and they were not entered with one",
+                where=t.where,
+                hint="add exit_all to its then: (or exit before the close, as final_exit does)",
+            )
+
+
+def _asks_exit(actions: Iterable[Any]) -> bool:
+    return any(a.name == "exit_all" for a in actions)
 
 
 def _check_roles(spec: MachineSpec) -> Iterable[Diagnostic]:
@@ -279,6 +314,18 @@ def _config_checks(
         blocked = [n for n, t in tags.items() if n != pos.name and t & BLOCKING_TAGS]
         if blocked:
             yield from _entry_in_config(product, config, pos, states[pos.name], blocked)
+        closed = [
+            m.spec.name
+            for m in product.members
+            if m.spec.name != pos.name
+            and m.spec.name not in blocked
+            and m.spec.tagged("entries_allowed")
+            and "entries_allowed" not in tags[m.spec.name]
+        ]
+        if closed:
+            yield from _entry_in_config(
+                product, config, pos, states[pos.name], closed, code="entry-outside-window"
+            )
 
 
 def _kill_in_config(
@@ -329,7 +376,12 @@ def _exit_in_config(
 
 
 def _entry_in_config(
-    product: _Product, config: tuple[str, ...], pos: MachineSpec, state: str, blocked: list[str]
+    product: _Product,
+    config: tuple[str, ...],
+    pos: MachineSpec,
+    state: str,
+    blocked: list[str],
+    code: str = "entry-while-tripped",
 ) -> Iterable[Diagnostic]:
     mi = product.index[pos.name]
     for trigger in pos.roles("entry"):
@@ -340,9 +392,11 @@ def _entry_in_config(
             yield make(
                 pos,
                 t,
-                "entry-while-tripped",
+                code,
                 f"an entry may be enabled while {', '.join(blocked)} blocks entries "
                 f"({product.describe(config)})",
-                hint="the guard must be false whenever a breaker is tripped or the kill "
-                "switch is stopping or halted, e.g. 'state.breakers.entries_allowed and ...'",
+                hint="the guard must be false whenever a machine that gates entries is not "
+                "in an entries_allowed state (the session outside its entry window, a "
+                "breaker tripped, the kill switch stopping or halted), e.g. "
+                "'state.session.entries_allowed and state.breakers.entries_allowed and ...'",
             )

@@ -6,6 +6,13 @@ relative to that day's session (``open + 45m``, ``close - 20m``, ``close``), so 
 hour or a Budget Sunday runs the same machine with its own hours. Nothing here reads the
 wall clock: instants come from the runner's ``Clock``, so replays are deterministic.
 
+A session may have several trading parts (the disaster-recovery Saturdays of 2024 ran
+09:15-10:00 and 11:30-12:30), so a relative time names one instant per part: ``open``
+and ``close`` are every part's open and close, ``break`` the close of a part another part
+follows, and ``resume`` the open of a part after a break. On a one-part day ``open`` and
+``close`` are the day's, and ``break`` and ``resume`` never happen. The runner takes the
+first instant after the machine entered the state.
+
 Resolution needs the day's session only for relative times; it answers ``None`` (the
 transition cannot fire that day) when the day is not a session or its hours are not
 published, never a guess.
@@ -31,8 +38,8 @@ __all__ = [
 ]
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_RELATIVE = re.compile(r"^(open|close)(?:\s*([+-])\s*(\S+))?$")
-_ANCHORS = ("clock", "open", "close")
+_RELATIVE = re.compile(r"^(open|close|break|resume)(?:\s*([+-])\s*(\S+))?$")
+_ANCHORS = ("clock", "open", "close", "break", "resume")
 
 
 class SessionLike(Protocol):
@@ -92,12 +99,12 @@ def parse_duration(text: str) -> Duration:
 
 @dataclass(frozen=True, slots=True)
 class ClockTime:
-    """A time of the trading day: absolute ('15:20') or relative to the session's open/close."""
+    """A time of the trading day: absolute ('15:20') or relative to the session's parts."""
 
     text: str
-    anchor: str  # "clock" | "open" | "close"
+    anchor: str  # "clock" | "open" | "close" | "break" | "resume"
     clock: time | None = None  # for anchor "clock"
-    offset_s: int = 0  # signed seconds from the open or close
+    offset_s: int = 0  # signed seconds from the anchor
 
     def __post_init__(self) -> None:
         if self.anchor not in _ANCHORS:
@@ -108,21 +115,39 @@ class ClockTime:
         return self.anchor != "clock"
 
     def resolve(self, day: date, calendar: SessionSource | None) -> datetime | None:
-        """The aware IST instant on ``day``, or None when it cannot be known for that day."""
+        """The first aware IST instant on ``day``, or None when it cannot be known that day."""
+        instants = self.resolve_all(day, calendar)
+        return instants[0] if instants else None
+
+    def resolve_all(self, day: date, calendar: SessionSource | None) -> tuple[datetime, ...]:
+        """Every instant on ``day``, in time order (one per part it anchors to; none when
+        the day is not a session, its hours are not published, or it has no such part)."""
         if self.anchor == "clock":
             assert self.clock is not None
-            return datetime.combine(day, self.clock, tzinfo=IST)
+            return (datetime.combine(day, self.clock, tzinfo=IST),)
         if calendar is None:
-            return None
+            return ()
         session = calendar.session(day)
         if session is None or not session.hours_known:
-            return None
-        base = session.open if self.anchor == "open" else session.close
-        return datetime.combine(day, base, tzinfo=IST) + timedelta(seconds=self.offset_s)
+            return ()
+        parts = tuple(getattr(session, "segments", ())) or ((session.open, session.close),)
+        if self.anchor == "open":
+            bases = [lo for lo, _ in parts]
+        elif self.anchor == "close":
+            bases = [hi for _, hi in parts]
+        elif self.anchor == "break":
+            bases = [hi for _, hi in parts[:-1]]
+        else:  # resume
+            bases = [lo for lo, _ in parts[1:]]
+        offset = timedelta(seconds=self.offset_s)
+        return tuple(sorted(datetime.combine(day, b, tzinfo=IST) + offset for b in bases))
 
     def resolve_ns(self, day: date, calendar: SessionSource | None) -> int | None:
         instant = self.resolve(day, calendar)
         return None if instant is None else to_ns(instant)
+
+    def resolve_all_ns(self, day: date, calendar: SessionSource | None) -> tuple[int, ...]:
+        return tuple(to_ns(i) for i in self.resolve_all(day, calendar))
 
     def __str__(self) -> str:
         return self.text
@@ -148,6 +173,7 @@ def parse_clock_spec(text: str) -> ClockTime:
     except ValueError:
         raise ValueError(
             f"'{text}' is not a time of the trading day; write 'HH:MM' ('15:20'), "
-            "'open', 'close', or a session-relative time such as 'close - 20m'"
+            "'open', 'close', or a session-relative time such as 'close - 20m' "
+            "('break' and 'resume' for the parts of a split session)"
         ) from None
     return ClockTime(stripped, "clock", clock, 0)

@@ -4,7 +4,7 @@ The runtime vocabulary of ``engine.vocabulary`` (time, vix, positions.open, acco
 extended with what only machines read:
 
 - ``calendar.*``: today's session facts, filled by the machine runner from the calendar;
-- a few runtime facts the safety machines need (``broker.session_expired``,
+- a few runtime facts the safety machines need (``broker.session_ending``,
   ``underlying.side_held``), filled by the runtime's context like any other name;
 - ``params.NAME``: the file's own parameters (constants);
 - ``event.NAME``: values sent with the trigger being processed;

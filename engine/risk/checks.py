@@ -15,7 +15,13 @@ from typing import Any
 
 from engine.model.trading import OrderIntent
 
-__all__ = ["CHECKS", "CheckResult", "RiskState", "run_checks"]
+__all__ = ["CHECKS", "FAT_FINGER_CHECKS", "CheckResult", "RiskState", "run_checks"]
+
+
+#: Checks whose failure means the engine built a wildly wrong order (a price far off the
+#: market, a quantity above the exchange's freeze limit): a fat finger, which pulls the
+#: kill switch rather than only refusing the one order.
+FAT_FINGER_CHECKS = frozenset({"PRICE_BAND", "FREEZE_QUANTITY"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,19 +76,23 @@ class Actions:
     def _cancel_orders(self, action: ActionRequested, scope: list[Trader]) -> None:
         which = action.args.get("scope", "all")
         reason = f"{action.machine}: {action.cause}"
+        own = action.machine.startswith("position:")
         for t in scope:
             if which in ("all", "entries"):
                 self.cancel(t, OrderPurpose.ENTRY, reason)
             if which in ("all", "exits"):
-                self.cancel(t, OrderPurpose.EXIT, reason)
+                cancelled = self.cancel(t, OrderPurpose.EXIT, reason)
+                if cancelled and own and t.machine.state == "partial":
+                    # the rest of a partly filled exit timed out: it is sent again
+                    self.engine.books.resend_exits.add((t.rule, t.underlying))
 
-    def cancel(self, trader: Trader, purpose: OrderPurpose, reason: str) -> None:
+    def cancel(self, trader: Trader, purpose: OrderPurpose, reason: str) -> list[str]:
         orders = self.engine.orders
         keys = [
             o.intent.key
             for o in orders.working(purpose=purpose, rule=trader.rule, underlying=trader.underlying)
         ]
-        orders.cancel(keys, reason)
+        return orders.cancel(keys, reason)
 
     def _set_size_factor(self, action: ActionRequested, scope: list[Trader]) -> None:
         self.size_factors[action.machine] = float(action.args["factor"])
@@ -131,6 +135,9 @@ class Actions:
                 "reconciliation not clean: positions ours {} broker {}; {} order(s) pending",
                 ours, theirs, e.orders.pending,
             )  # fmt: skip
+            ks = e.machines.runners.get("killswitch")
+            if ks is not None:  # a book we cannot trust is not traded on: halt
+                e.send(ks, "kill", source="runtime", reason="reconciliation mismatch")
             return
         for name in ("session", "killswitch"):
             runner = e.machines.runners.get(name)

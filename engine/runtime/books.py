@@ -42,6 +42,9 @@ class Books:
         self.engine = engine
         self.day_realised = Decimal(0)
         self.consecutive_losses = 0  # losing trades in a row today
+        # traders whose exit order the position machine cancelled for a timeout: what is
+        # still held when the cancel is confirmed is sent again (the exit decision stands)
+        self.resend_exits: set[tuple[str, str]] = set()
 
     def new_day(self) -> None:
         self.day_realised = Decimal(0)
@@ -110,16 +113,29 @@ class Books:
                 self.close_trade(trader, trade)
             elif trade.qty and machine.state in ("open", "exit_pending"):
                 # part of the position sold (a partial fill, or a scale-out done): the
-                # position machine moves to 'partial' where it has that transition
+                # position machine moves to 'partial'
                 send(machine, "exit_partial_filled")
         elif isinstance(event, (OrderCancelled, OrderRejected)):
             reason = order.intent.reason
             if not order.fills and reason in trade.scale_outs:
                 trade.scale_outs.remove(reason)  # a scale-out that sold nothing may fire again
+            resend = (trader.rule, trader.underlying) in self.resend_exits
+            self.resend_exits.discard((trader.rule, trader.underlying))
             if trade.qty == 0:
                 self.close_trade(trader, trade)
             elif isinstance(event, OrderRejected) and machine.state == "exit_pending":
                 send(machine, "exit_rejected")
+            elif isinstance(event, OrderCancelled) and resend:
+                self._exit_remainder(trader, trade)
+
+    def _exit_remainder(self, trader: Trader, trade: Trade) -> None:
+        """An exit order cancelled for a timeout with part of the position still held: the
+        remainder goes out again now, priced at this moment (after the events being booked)."""
+        reason = trade.exit_reason or "exit remainder"
+        e = self.engine
+        e.journal.write({"kind": "exit_remainder", "ts": e.now_ns, "trade_id": trade.trade_id,
+                         "qty": trade.qty, "reason": reason})  # fmt: skip
+        e.later(lambda _: trader.exit(reason) if trader.trade is trade and trade.open else None)
 
     # -- trades -----------------------------------------------------------------------------
     def close_trade(self, trader: Trader, trade: Trade) -> None:

@@ -131,12 +131,15 @@ class EngineConfig:
     durable: bool = False  # fsync order events (paper and live)
     source: Timeframe = Timeframe.M1  # the finest bars the feed delivers
     daily_from_feed: bool = False  # official daily bars come from the feed
-    cancel_before_close_ns: int = 5 * _MINUTE_NS  # working orders cancelled this long before
+    cancel_before_close_ns: int = 5 * _MINUTE_NS  # working entries cancelled this long before
+    # each part's close; whatever still works at the close is cancelled, as the exchange does
     price_band_pct: float = 10.0  # a limit this far from the last price is a fat finger
     max_positions_per_underlying: int | None = 1  # across rule files (None: no limit)
     data_gap_ns: int | None = None  # silence in a session part that counts as a gap
     echo_notifications: bool = True  # machines' notify actions also go to the log
     record_bars: bool = True  # every bar-close evaluation in the journal (engine explain)
+    # the broker session must be flat this long before it expires: cancel, flatten, halt
+    session_exit_margin_ns: int = 10 * _MINUTE_NS
 
 
 @dataclass(slots=True)
@@ -196,6 +199,9 @@ class Engine:
         self._machine_due_stale = True
         self._stale_at = _NEVER
         self._gap_active = False
+        self._gap_from = 0  # the last data before the current gap
+        self._gap_timer: Any = None
+        self._day_start_balance: Decimal | None = None
         self._part_lo = self._part_hi = 0
         self._session_seen = False
         self._entries_open = False
@@ -279,6 +285,7 @@ class Engine:
             BrokerSessionExpiring: self._on_session_expiring,
             ClockAdvanced: _nothing,
         }
+        self._session_deadline: Any = None
         self._start_day(day_number(start_ns))
         self._settle()
 
@@ -448,8 +455,11 @@ class Engine:
         self.day = day
         self._day_end = day.end_ns
         self._session_seen = False
+        if self._gap_active:  # silent up to the close: over when the session ended
+            self._end_gap(min(self._part_hi, start), "data_gap_closed")
         self._part_lo = self._part_hi = 0
         self.books.new_day()
+        self._day_start_balance = self._broker_balance()
         self.journal.write({"kind": "day", "ts": max(start, self.now_ns), **day.to_record()})
         ctx = self.ctx
         ctx.set("date", day.date)
@@ -471,7 +481,9 @@ class Engine:
             for _, close in day.parts:
                 cancel_at = close - self.config.cancel_before_close_ns
                 if cancel_at > self.now_ns:
-                    self.timers.at(cancel_at, self._cancel_before_close, "cancel before close")
+                    self.timers.at(cancel_at, self._cancel_entries_before_close, "cancel entries")
+                if close > self.now_ns:
+                    self.timers.at(close, self._cancel_at_close, "cancel at the close")
             self._stale_at = _NEVER
         else:
             self._stale_at = _NEVER
@@ -484,10 +496,15 @@ class Engine:
             trader.decide_direction()
         self._arm_stale(ts)
 
-    def _cancel_before_close(self, ts: int) -> None:
+    def _cancel_entries_before_close(self, ts: int) -> None:
+        working = [o.intent.key for o in self.orders.working(purpose=OrderPurpose.ENTRY)]
+        if working:
+            self.orders.cancel(working, "pending entry orders are cancelled before the close")
+
+    def _cancel_at_close(self, ts: int) -> None:
         working = [o.intent.key for o in self.orders.working()]
         if working:
-            self.orders.cancel(working, "pending orders are cancelled before the close")
+            self.orders.cancel(working, "the session part closed; the exchange keeps no order")
 
     # -- data freshness --------------------------------------------------------------------------
     def _arm_stale(self, last: int) -> None:
@@ -506,34 +523,59 @@ class Engine:
             self._next_due = self._stale_at
 
     def _data_stale(self, ts: int) -> None:
+        """The feed has been silent in session for the gap limit: ``data.gap``; from now
+        on ``data.silent_min`` grows minute by minute (the breakers pause at 5 minutes and
+        halt the day past 30) until data arrives or the part closes."""
         self._stale_at = _NEVER
         self._gap_active = True
+        self._gap_from = ts - self._gap_ns
         self.ctx.set("data.gap", True)
+        self.ctx.set("data.silent_min", self._gap_ns // _MINUTE_NS)
         self.journal.write({"kind": "data_gap", "ts": ts, "silence_ns": self._gap_ns})
+        self._next_silence_minute(ts)
+
+    def _next_silence_minute(self, ts: int) -> None:
+        silent = ts - self._gap_from
+        at = self._gap_from + (silent // _MINUTE_NS + 1) * _MINUTE_NS
+        if at < self._part_hi:
+            self._gap_timer = self.timers.at(at, self._silence_minute, "data silence")
+
+    def _silence_minute(self, ts: int) -> None:
+        if not self._gap_active:
+            return
+        self.ctx.set("data.silent_min", (ts - self._gap_from) // _MINUTE_NS)
+        self._next_silence_minute(ts)
 
     def _on_feed_outage(self, event: FeedOutage) -> None:
-        """The feed says it is silent or down: a data gap now, ended by the next data."""
-        self._stale_at = _NEVER
+        """The feed says it is silent or down: a data gap since its silence began, counted
+        minute by minute like one found on event time, ended by the next data."""
         self.journal.write({"kind": "feed_outage", "ts": event.ts, "reason": event.reason,
                             "silent_for_s": event.silent_for_s}, sync=True)  # fmt: skip
-        if not self._gap_active:
-            self._gap_active = True
-            self.ctx.set("data.gap", True)
-
-    def _on_session_expiring(self, event: BrokerSessionExpiring) -> None:
-        """The broker session cannot be renewed: the kill switch stops trading while the
-        session still lets it cancel and flatten."""
-        self.journal.write({"kind": "broker_session", "ts": event.ts, "expires_at":
-                            event.expires_at, "reason": event.reason}, sync=True)  # fmt: skip
-        self.ctx.set("broker.session_expired", True)
-        self.operator("kill", source="runtime", reason=f"broker session: {event.reason}")
+        if self._gap_active:
+            return
+        ts = self.now_ns
+        self._stale_at = _NEVER
+        self._gap_active = True
+        self._gap_from = ts - int(event.silent_for_s * NANOS)
+        self.ctx.set("data.gap", True)
+        self.ctx.set("data.silent_min", (ts - self._gap_from) // _MINUTE_NS)
+        self._next_silence_minute(ts)
 
     def _data_arrived(self, ts: int) -> None:
         if self._gap_active:
-            self._gap_active = False
-            self.ctx.set("data.gap", False)
-            self.journal.write({"kind": "data_resumed", "ts": ts})
+            self._end_gap(ts, "data_resumed")
         self._arm_stale(ts)
+
+    def _end_gap(self, ts: int, kind: str) -> None:
+        self._gap_active = False
+        if self._gap_timer is not None:
+            self._gap_timer.cancel()
+            self._gap_timer = None
+        lasted = (ts - self._gap_from) / _MINUTE_NS
+        self.ctx.set("data.gap", False)
+        self.ctx.set("data.silent_min", 0)
+        self.ctx.set("data.last_gap_min", lasted)
+        self.journal.write({"kind": kind, "ts": ts, "gap_min": lasted})
 
     # -- market events -----------------------------------------------------------------------------
     def _on_bar(self, event: BarClosed) -> None:
@@ -721,10 +763,10 @@ class Engine:
             self.ctx.set("time", t)
         if self._needs_session_minutes:
             day = self.day
-            if day is not None and day.trading:
-                assert day.open_ns is not None and day.close_ns is not None
-                self.ctx.set("minutes_since_open", (ts - day.open_ns) / _MINUTE_NS)
-                self.ctx.set("minutes_to_close", (day.close_ns - ts) / _MINUTE_NS)
+            part = day.part_around(ts) if day is not None and day.trading else None
+            if part is not None:
+                self.ctx.set("minutes_since_open", (ts - part[0]) / _MINUTE_NS)
+                self.ctx.set("minutes_to_close", (part[1] - ts) / _MINUTE_NS)
 
     # -- quotes ------------------------------------------------------------------------------------
     @property
@@ -816,8 +858,22 @@ class Engine:
                 return t.trade.instrument.kind.value
         return "none"
 
+    def later(self, callback: Callable[[Any], None]) -> None:
+        """Run ``callback`` after the event being processed (queued like an action)."""
+        self._queue.append((callback, None))
+
+    def exit_working(self, trader: Trader) -> bool:
+        """Whether an exit order of this trader is working."""
+        return any(
+            True
+            for _ in self.orders.working(
+                purpose=OrderPurpose.EXIT, rule=trader.rule, underlying=trader.underlying
+            )
+        )
+
     def position_changed(self, trader: Trader) -> None:
         side = self._side_held(trader.underlying)
+        self.machine_fact(trader, "position.exit_working", self.exit_working(trader))
         for t in self.underlyings[trader.underlying].traders:
             self.machine_fact(t, "underlying.side_held", side)
             self.machine_fact(t, "position.entries_today", t.entries_today)
@@ -848,6 +904,14 @@ class Engine:
         pnl = self.books.day_pnl()
         ctx.set("account.capital", float(self.capital))
         ctx.set("account.day_pnl", float(pnl))
+        balance = self._broker_balance()
+        start = self._day_start_balance
+        if balance is None:  # the books' own view: the day's start plus the day's P&L
+            balance, start = self.capital + pnl, self.capital
+        ctx.set(
+            "account.balance_pct_of_day_start",
+            float(balance / start * 100) if start else Missing("no balance at the day's start"),
+        )
         ctx.set("account.day_pnl_pct", float(pnl / self.capital * 100) if self.capital else 0.0)
         ctx.set("positions.open", self.ledger.open_count)
         ctx.set("orders.pending", self.orders.pending)
@@ -861,12 +925,32 @@ class Engine:
             "account.margin_used_pct", float(held / self.capital * 100) if self.capital else 0.0
         )
 
+    def _broker_balance(self) -> Decimal | None:
+        """The account balance the broker reports (a live broker's funds), or None."""
+        balance = getattr(self.broker, "balance", None)
+        if not callable(balance):
+            return None
+        value = balance()
+        return None if value is None else Decimal(str(value))
+
+    def fat_finger(self, trader: Trader, codes: list[str]) -> None:
+        """An order the engine built failed a fat-finger check: the kill switch hears it
+        (``orders.fat_finger`` is true for this one settle, then false again)."""
+        record = {"kind": "fat_finger", "ts": self.now_ns, "rule": trader.rule,
+                  "underlying": trader.underlying, "checks": codes}  # fmt: skip
+        self.journal.write(record, sync=True)
+        self.ctx.set("orders.fat_finger", True)
+        self.later(lambda _: self.ctx.set("orders.fat_finger", False))
+
     def _initial_facts(self) -> None:
         ctx = self.ctx
         for name, value in (
-            ("broker.session_expired", False),
+            ("broker.session_ending", False),
             ("account.error_rate_5m_pct", 0.0),
             ("data.gap", False),
+            ("orders.fat_finger", False),
+            ("data.silent_min", 0),
+            ("data.last_gap_min", 0.0),
             ("vix", Missing("no India VIX value yet")),
             ("vix_change_5m", Missing("no India VIX value yet")),
             ("vix_change_10m", Missing("no India VIX value yet")),
@@ -876,6 +960,7 @@ class Engine:
         for trader in self.traders:
             trader.machine_facts["underlying.side_held"] = "none"
             trader.machine_facts["position.entries_today"] = 0
+            trader.machine_facts["position.exit_working"] = False
         for name in _GLOBAL_MACHINES:
             if name in self.machines.runners:
                 runner = self.machines[name]
@@ -891,8 +976,36 @@ class Engine:
             names |= runner.watched_names
         return names
 
-    def _broker_sink(self, event: BrokerEvent) -> None:
-        self._queue.append((self.books.on_broker, event))
+    def _broker_sink(self, event: BrokerEvent | BrokerSessionExpiring) -> None:
+        if isinstance(event, BrokerSessionExpiring):
+            self._queue.append((self._on_session_expiring, event))
+        else:
+            self._queue.append((self.books.on_broker, event))
+
+    # -- the broker session ------------------------------------------------------------------
+    def _on_session_expiring(self, event: BrokerSessionExpiring) -> None:
+        """The broker session ends at ``event.expires_at``: ``broker.session_ending`` a
+        margin before it (now, if less is left), so exits go out while orders still can."""
+        if self._session_deadline is not None:
+            self._session_deadline.cancel()
+            self._session_deadline = None
+        act_at = event.expires_at - self.config.session_exit_margin_ns
+        self.journal.write({"kind": "broker_session_expiring", "ts": self.now_ns,
+                            "reported": event.ts, "expires_at": event.expires_at,
+                            "act_at": act_at, "reason": event.reason}, sync=True)  # fmt: skip
+        log.warning("the broker session ends at {}: {}", ns_to_datetime(event.expires_at),
+                    event.reason)  # fmt: skip
+        if act_at <= self.now_ns:
+            self._session_ending(self.now_ns)
+        else:
+            self.ctx.set("broker.session_ending", False)
+            self._session_deadline = self.timers.at(act_at, self._session_ending, "broker session")
+            self._refresh_due()
+
+    def _session_ending(self, ts: int) -> None:
+        self._session_deadline = None
+        self.ctx.set("broker.session_ending", True)
+        self.journal.write({"kind": "broker_session_ending", "ts": ts}, sync=True)
 
     # -- the end -----------------------------------------------------------------------------------
     def finish(self, end_ns: int | None = None) -> None:

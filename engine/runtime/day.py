@@ -82,6 +82,20 @@ class DayFacts:
                 return i
         return -1
 
+    def part_around(self, ts: int) -> tuple[int, int] | None:
+        """The part holding ``ts``, else the next one, else the last (None: no parts).
+
+        ``minutes_to_close`` and ``minutes_since_open`` count from this part: on a split
+        session (09:15-10:00 and 11:30-12:30) 09:30 is 30 minutes from its close, not 180.
+        """
+        parts = self.parts
+        if not parts:
+            return None
+        for lo, hi in parts:
+            if ts < hi:
+                return lo, hi
+        return parts[-1]
+
     def to_record(self) -> dict[str, Any]:
         return {
             "date": self.date.isoformat(),

@@ -39,7 +39,7 @@ from engine.orders.intents import make_intent
 from engine.orders.manager import OrderManager
 from engine.portfolio.ledger import Ledger, Trade
 from engine.ports import InstrumentSource
-from engine.risk.checks import CheckResult, RiskState, run_checks
+from engine.risk.checks import FAT_FINGER_CHECKS, CheckResult, RiskState, run_checks
 from engine.spec.rules import ExitRule, RuleSpec
 from engine.strategy.sizing import size_entry
 from engine.strategy.strikes import choose_expiry, choose_strike
@@ -100,6 +100,14 @@ class Desk(Protocol):
     @property
     def recorder(self) -> DecisionRecorder | None:
         """Where bar-close evaluations are recorded (None: they are not)."""
+        ...
+
+    def exit_working(self, trader: Trader) -> bool:
+        """Whether an exit order of this trader is working."""
+        ...
+
+    def fat_finger(self, trader: Trader, codes: list[str]) -> None:
+        """An order built here failed a fat-finger check (the kill switch is told)."""
         ...
 
 
@@ -268,6 +276,11 @@ class Trader:
         }
         if trade is None:
             return False
+        if trade.open and desk.exit_working(self):
+            # the rest of an exit order still works: a second one would sell what it sells
+            record["outcome"] = "an exit order is already working for this position"
+            desk.journal.write(record)
+            return False
         taken = self.desk.send(self.machine, "exit", reason=reason)
         if taken is None:
             record["outcome"] = f"position machine in '{self.machine.state}' did not exit"
@@ -311,6 +324,7 @@ class Trader:
         record.update(trade_id=trade.trade_id, key=intent.key, outcome="sent", premium=last)
         desk.journal.write(record)
         desk.orders.submit(intent, {"trade_id": trade.trade_id, "exit": reason})
+        desk.position_changed(self)  # position.exit_working
         return True
 
     # -- 3. entries --------------------------------------------------------------------------
@@ -456,6 +470,9 @@ class Trader:
         record["limit_price"] = intent.limit_price
         failed = [c.code for c in checks if not c.passed]
         if failed:
+            fat = [c for c in failed if c in FAT_FINGER_CHECKS]
+            if fat:
+                desk.fat_finger(self, fat)
             return "risk: " + ", ".join(failed)
         record["_instrument"] = choice.instrument
         record["_intent"] = intent

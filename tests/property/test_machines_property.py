@@ -150,6 +150,9 @@ WORLD_CHANGES = st.fixed_dictionaries(
     {
         "vix": st.sampled_from([12.0, 29.0, 31.0, 40.0]),
         "data.gap": st.booleans(),
+        "data.silent_min": st.sampled_from([0, 6, 31]),
+        "data.last_gap_min": st.sampled_from([0.0, 3.0, 12.0]),
+        "broker.session_ending": st.booleans(),
         "positions.open": st.integers(0, 2),
         "orders.pending": st.integers(0, 1),
         "position.open": st.booleans(),
@@ -238,7 +241,7 @@ class TradingDay(RuleBasedStateMachine):
             "underlying.change_5m_pct": 0.0,
             "account.reject_rate_15m_pct": 0.0,
             "account.error_rate_5m_pct": 0.0,
-            "broker.session_expired": False,
+            "broker.session_ending": False,
         }
         self.sink = RecordingSink()
         self.max_positions: int | None = None  # set by the kill switch's limited hour
@@ -296,6 +299,8 @@ class TradingDay(RuleBasedStateMachine):
                 return
             for action in actions:
                 self.carry_out(action.action, action.args)
+                if action.machine.startswith("position:"):
+                    self.resend_remainder(action.machine.split(":", 1)[1], action)
             self.system.tick()
         raise AssertionError("actions keep requesting actions")
 
@@ -314,6 +319,15 @@ class TradingDay(RuleBasedStateMachine):
                 if r.position is not None and not r.exit_order:
                     r.exit_order = True
                     self.send(r, "exit", reason=action)
+
+    def resend_remainder(self, name: str, action: Any) -> None:
+        """A position's own exit timeout cancelled its exit order: the exit is decided again
+        (the runtime re-sends the rest of a partly filled exit; an exit rule that still
+        holds fires again on the next price; here both are one step)."""
+        r = self.rules[name]
+        if action.action == "cancel_orders" and action.args.get("scope") == "exits":
+            if r.position is not None and not r.exit_order:
+                r.exit_order = self.send(r, "exit", reason="remainder") is not None
 
     def send(self, r: Rule, trigger: str, **values: Any) -> TransitionTaken | None:
         try:
@@ -375,13 +389,16 @@ class TradingDay(RuleBasedStateMachine):
         pnl=st.sampled_from([0.0, 0.0, -1.0, -3.2]),
         gap=st.sampled_from([False, False, False, True]),
         move=st.sampled_from([0.0, 0.0, 0.0, 2.5]),
+        silent=st.sampled_from([0, 0, 0, 12, 35]),
     )
-    def market_moves(self, vix: float, pnl: float, gap: bool, move: float) -> None:
+    def market_moves(self, vix: float, pnl: float, gap: bool, move: float, silent: int) -> None:
         self.market.update(
             {
                 "vix": vix,
                 "account.day_pnl_pct": pnl,
                 "data.gap": gap,
+                "data.silent_min": silent if gap else 0,
+                "data.last_gap_min": 0.0 if gap else float(silent),
                 "underlying.change_5m_pct": move,
             }
         )

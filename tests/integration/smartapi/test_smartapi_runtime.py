@@ -223,10 +223,9 @@ def test_paper_when_the_session_cannot_be_renewed_then_kill_switch_halts(
     result = _engine(_run_args(out, config, "--paper"), env)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     records = _records(out / "journal.jsonl")
-    alarm = [r for r in records if r["kind"] == "broker_session"]
+    alarm = [r for r in records if r["kind"] == "broker_session_expiring"]
     assert alarm and alarm[0]["expires_at"] > 0
-    kills = [r for r in records if r["kind"] == "operator" and r["trigger"] == "kill"]
-    assert kills[0]["values"]["source"] == "runtime"
+    assert any(r["kind"] == "broker_session_ending" for r in records)
     reached = {r["dest"] for r in records
                if r["kind"] == "transition" and r["machine"] == "killswitch"}  # fmt: skip
     assert {"triggered", "halted"} <= reached

@@ -253,8 +253,9 @@ def test_days_to_expiry_when_on_expiry_day_then_zero_sessions(cal: Calendar) -> 
     assert cal.days_to_expiry(date(2025, 9, 29), date(2025, 9, 30)) == (1, 1)
     # Friday before a Tuesday expiry: Monday and Tuesday trade, four calendar days.
     assert cal.days_to_expiry(date(2025, 9, 26), date(2025, 9, 30)) == (2, 4)
-    # Across the Diwali holiday and its Muhurat session (which counts as a session).
-    assert cal.days_to_expiry(date(2025, 10, 17), date(2025, 10, 28)) == (6, 11)
+    # Across the Diwali holiday: its Muhurat hour is not a trading session for dte.
+    assert cal.days_to_expiry(date(2025, 10, 17), date(2025, 10, 28)) == (5, 11)
+    assert cal.days_to_expiry(date(2024, 10, 31), date(2024, 11, 7)) == (4, 7)
     with pytest.raises(CalendarError, match="before"):
         cal.days_to_expiry(date(2025, 10, 1), date(2025, 9, 30))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ from engine.machines import (
 )
 from engine.machines.modeltest import FakeCalendar
 from engine.timeutil import IST
+
+REPO = Path(__file__).resolve().parents[3]
 
 Events = list[Any]
 
@@ -169,17 +172,89 @@ def test_tick_when_the_day_is_not_a_session_then_data_mode(
     assert r.tick() == []
 
 
-def test_tick_when_session_closes_early_then_post_close_with_exit_all(
+def test_tick_when_session_closes_early_then_its_stages_follow_its_own_close(
     shipped: dict[str, MachineSpec], world: dict[str, Any]
 ) -> None:
-    clock = SimClock(datetime(2025, 1, 7, 12, 0, tzinfo=IST))
+    clock = SimClock(datetime(2025, 1, 7, 11, 30, tzinfo=IST))
     calendar = FakeCalendar(close=time(13, 0))
     r, _, sink = runner_for(shipped["session"], clock, world, calendar=calendar)
     r.tick()
     assert r.state == "entry_window"
+    stages = []
+    for hm in ("12:00", "12:30", "12:50", "13:00"):
+        h, m = map(int, hm.split(":"))
+        clock.set(datetime(2025, 1, 7, h, m, tzinfo=IST))
+        stages += [(hm, t.transition, t.dest) for t in r.tick()]
+    assert stages == [
+        ("12:00", "stop_entries", "wind_down"),
+        ("12:30", "cancel_pending", "wind_down"),
+        ("12:50", "final_exit_time", "final_exit"),
+        ("13:00", "market_close", "post_close"),
+    ]
+    assert "exit_all" in sink.names() and "cancel_orders" in sink.names()
+
+
+def test_tick_when_clock_jumps_past_the_close_then_early_close_exits_all(
+    shipped: dict[str, MachineSpec], world: dict[str, Any]
+) -> None:
+    clock = SimClock(datetime(2025, 1, 7, 11, 30, tzinfo=IST))
+    calendar = FakeCalendar(close=time(13, 0))
+    r, _, sink = runner_for(shipped["session"], clock, world, calendar=calendar)
+    r.tick()
     clock.set(datetime(2025, 1, 7, 13, 0, tzinfo=IST))
     assert [t.transition for t in r.tick()] == ["early_close"]
     assert "exit_all" in sink.names()
+
+
+def test_tick_when_split_session_then_each_part_ends_flat_and_the_break_has_no_entries(
+    shipped: dict[str, MachineSpec], world: dict[str, Any]
+) -> None:
+    """The DR Saturday shape: 09:15-10:00 and 11:30-12:30, with the strategy's defaults and
+    with times that fit the short parts."""
+    clock = SimClock(datetime(2024, 3, 2, 8, 0, tzinfo=IST))
+    calendar = FakeCalendar(close=time(12, 30), brk=(time(10, 0), time(11, 30)))
+    r, _, _ = runner_for(shipped["session"], clock, world, calendar=calendar)
+    seen: list[tuple[str, str]] = []
+    t = datetime(2024, 3, 2, 8, 0, tzinfo=IST)
+    while t < datetime(2024, 3, 2, 13, 0, tzinfo=IST):
+        clock.set(t)
+        seen += [(f"{t:%H:%M}", x.dest) for x in r.tick()]
+        t += timedelta(minutes=5)
+    assert seen == [
+        ("09:00", "pre_open"), ("09:15", "open"),
+        ("09:30", "wind_down"),  # cancel_pending: 30 minutes before the part's close
+        ("09:50", "final_exit"), ("10:00", "in_break"),
+        ("11:30", "reopened"), ("11:30", "wind_down"),  # the part's last hour: no entries
+        ("12:00", "wind_down"), ("12:20", "final_exit"), ("12:30", "post_close"),
+    ]  # fmt: skip
+
+
+def test_tick_when_split_session_and_short_part_times_then_entries_only_inside_parts(
+    shipped: dict[str, MachineSpec], world: dict[str, Any]
+) -> None:
+    from engine.machines import load_machine_text
+
+    text = (REPO / "machines" / "session.yaml").read_text(encoding="utf-8")
+    for old, new in (
+        ("entry_window_at: '10:00'", "entry_window_at: open + 10m"),
+        ("wind_down_at: close - 60m", "wind_down_at: close - 20m"),
+        ("cancel_pending_at: close - 30m", "cancel_pending_at: close - 15m"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    spec = load_machine_text(text, "session.yaml", REPO / "machines")
+    clock = SimClock(datetime(2024, 3, 2, 8, 0, tzinfo=IST))
+    calendar = FakeCalendar(close=time(12, 30), brk=(time(10, 0), time(11, 30)))
+    r, _, _ = runner_for(spec, clock, world, calendar=calendar)
+    window: list[str] = []
+    t = datetime(2024, 3, 2, 8, 0, tzinfo=IST)
+    while t < datetime(2024, 3, 2, 13, 0, tzinfo=IST):
+        clock.set(t)
+        r.tick()
+        if r.state == "entry_window":
+            window.append(f"{t:%H:%M}")
+        t += timedelta(minutes=5)
+    assert window == ["09:25", "09:30", "09:35", "11:45", "11:50", "11:55", "12:00", "12:05"]
 
 
 def test_tick_when_time_goes_backwards_then_refuses(
@@ -195,9 +270,9 @@ def test_transition_when_taken_then_actions_in_exit_then_enter_order(
     shipped: dict[str, MachineSpec], clock: SimClock, world: dict[str, Any]
 ) -> None:
     r, events, sink = runner_for(shipped["breakers"], clock, world)
-    world["data.gap"] = True
+    world["underlying.change_5m_pct"] = 2.5  # a flash move pauses entries for 5 minutes
     r.tick()
-    world["data.gap"] = False
+    world["underlying.change_5m_pct"] = 0.1
     clock.advance(timedelta(minutes=5))
     r.tick()
     assert [(a.action, a.cause) for a in sink.actions] == [

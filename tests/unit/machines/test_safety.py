@@ -47,7 +47,33 @@ def test_safety_when_entry_ignores_breakers_then_entry_while_tripped(edited) -> 
 
 def test_safety_when_entry_ignores_kill_switch_then_entry_while_tripped(edited) -> None:  # type: ignore[no-untyped-def]
     found = edited("position", "and state.killswitch.entries_allowed\n", "\n")
-    assert found == [("position.yaml", "entry-while-tripped")]
+    # stopping and halted block entries; resume_pending is not an entry state either
+    assert sorted(found) == [
+        ("position.yaml", "entry-outside-window"),
+        ("position.yaml", "entry-while-tripped"),
+    ]
+
+
+def test_safety_when_entry_ignores_session_then_entry_outside_window(edited) -> None:  # type: ignore[no-untyped-def]
+    """An entry that does not wait for the session's window could be made in the break of
+    a split session (in_break), before the open or after the final exit."""
+    found = edited("position", "state.session.entries_allowed\n      and ", "")
+    assert found == [("position.yaml", "entry-outside-window")]
+
+
+def test_safety_when_a_break_skips_its_exit_then_close_not_flat(edited) -> None:  # type: ignore[no-untyped-def]
+    found = edited(
+        "session", "then: [exit_all, {cancel_orders: all}]}", "then: [{cancel_orders: all}]}"
+    )
+    assert found == [("session.yaml", "close-not-flat")]
+
+
+def test_safety_when_flatten_retries_then_stopping_still_reaches_halted(
+    shipped: dict[str, MachineSpec],
+) -> None:
+    ks = shipped["killswitch"]
+    assert {"flatten_retry", "flatten_failed"} <= set(ks.tagged("stopping"))
+    assert machine_properties(ks) == []
 
 
 def test_safety_when_exit_depends_on_session_then_exit_blocked(edited) -> None:  # type: ignore[no-untyped-def]
@@ -85,8 +111,8 @@ def test_safety_when_kill_not_handled_while_position_open_then_product_reports(e
 def test_safety_when_halted_has_a_timer_out_then_halted_escape(edited) -> None:  # type: ignore[no-untyped-def]
     found = edited(
         "killswitch",
-        "  - {name: rearm,",
-        "  - {name: unhalt, after: 1h, source: halted, dest: armed}\n  - {name: rearm,",
+        "  - name: full_size\n",
+        "  - {name: unhalt, after: 1h, source: halted, dest: armed}\n  - name: full_size\n",
     )
     assert found == [("killswitch.yaml", "halted-escape")]
 

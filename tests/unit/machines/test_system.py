@@ -46,14 +46,28 @@ def test_system_when_started_mid_session_then_session_catches_up_alone(system) -
 def test_system_when_breaker_trips_then_position_cannot_enter(system, world) -> None:  # type: ignore[no-untyped-def]
     s, _, _, _ = system
     world["data.gap"] = True
+    world["data.silent_min"] = 10
     s.tick()
-    assert s.states["breakers"] == "paused"
+    assert s.states["breakers"] == "data_gap"
     assert s.send("position", "enter", side="CE", rule="r") is None
-    world["data.gap"] = False
-    s.clock.advance(timedelta(minutes=5))
+    world.update({"data.gap": False, "data.silent_min": 0, "data.last_gap_min": 10.0})
+    s.tick()
+    assert s.states["breakers"] == "data_settling"  # back, but 15 more minutes without entries
+    assert s.send("position", "enter", side="CE", rule="r") is None
+    s.clock.advance(timedelta(minutes=15))
     s.tick()
     assert s.states["breakers"] == "normal"
     assert isinstance(s.send("position", "enter", side="CE", rule="r"), TransitionTaken)
+
+
+def test_system_when_feed_silent_over_30_minutes_then_day_halted(system, world) -> None:  # type: ignore[no-untyped-def]
+    s, _, sink, _ = system
+    world.update({"data.gap": True, "data.silent_min": 2})
+    s.tick()
+    assert s.states["breakers"] == "data_gap"
+    world["data.silent_min"] = 31
+    s.tick()
+    assert s.states["breakers"] == "halted_day"
 
 
 def test_system_when_kill_switch_stops_then_entries_blocked_until_it_is_armed(

@@ -52,3 +52,27 @@ def test_runner_when_restored_then_after_deadline_is_the_original_instant() -> N
     assert runner.next_deadline() == entered + 30 * 60 * 1_000_000_000  # cooldown: 30m
     clock.advance(timedelta(minutes=10))
     assert [t.transition for t in runner.tick()][:1] == ["cooled_down"]
+
+
+def test_broker_session_expiring_when_refreshed_later_then_the_deadline_moves() -> None:
+    """BrokerSessionExpiring sets broker.session_ending a margin before the expiry; a second
+    one (the adapter refreshed after all) moves it; a dead session acts at once."""
+    from engine.ports import BrokerSessionExpiring
+
+    engine, feed = sample_engine()
+    events = iter(feed.events())
+    for _ in range(120):  # into the first session
+        engine.process(next(events))
+    now = engine.now_ns
+    minute = 60 * 1_000_000_000
+    engine.process(BrokerSessionExpiring(now, now + 30 * minute, "refresh failed"))
+    assert engine.ctx.facts["broker.session_ending"] is False
+    engine.process(BrokerSessionExpiring(now, now + 90 * minute, "refreshed; new expiry"))
+    engine.advance(now + 25 * minute)  # the first deadline (20 minutes) was moved away
+    assert engine.ctx.facts["broker.session_ending"] is False
+    engine.advance(now + 80 * minute)
+    assert engine.ctx.facts["broker.session_ending"] is True
+    assert engine.machines["killswitch"].state in ("triggered", "cancelling", "flattening",
+                                                     "halted")  # fmt: skip
+    told = [r for r in engine.journal.records if r["kind"] == "broker_session_expiring"]
+    assert [r["act_at"] - r["expires_at"] for r in told] == [-10 * minute, -10 * minute]
