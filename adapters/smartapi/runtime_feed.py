@@ -311,7 +311,12 @@ class SmartApiTickFeed:
             self.counters.broker_updates += 1
             yield ClockAdvanced(self._advance(self._last))
         elif isinstance(item, BrokerSessionExpiring):
-            yield item._replace(ts=self._advance(item.ts if self._follows_wall else 0))
+            ts = self._advance(item.ts if self._follows_wall else 0)
+            expires_at = item.expires_at
+            if not self._follows_wall:  # a rehearsal: market time is not the wall's, so
+                # the session keeps the wall time it has left, counted from market time now
+                expires_at = ts + max(item.expires_at - self._wall_ns(), 0)
+            yield item._replace(ts=ts, expires_at=expires_at)
         elif isinstance(item, FeedSilent):
             self.counters.outages += 1
             ts = self._advance(self._wall_ns() if self._follows_wall else 0)
