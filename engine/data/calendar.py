@@ -102,6 +102,8 @@ class Calendar:
         self.derived = derived
         self._hours = hours
         self._data = data_days
+        # the file's first and last day with bars, found once (asked for every day added)
+        self._data_span = (min(data_days), max(data_days)) if data_days else None
         self._lo, self._hi = first_date, last_date  # the range the day tables hold now
         self._span = self._answerable()
         self._dates = {
@@ -519,8 +521,8 @@ class Calendar:
 
     def _provisional_day(self, d: date, segment: str) -> Session | None | object:
         rule = next((h for h in self._hours if h.segment == segment and h.covers(d)), None)
-        data = self._data
-        if data is not None and min(data) <= d <= max(data):
+        data, span = self._data, self._data_span
+        if data is not None and span is not None and span[0] <= d <= span[1]:
             parts = data.get(d)
             if parts is None:
                 return None  # no bars: a holiday, or a gap in the file
