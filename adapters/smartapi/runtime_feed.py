@@ -283,14 +283,13 @@ class SmartApiTickFeed:
             try:
                 item = inbox.get(self.idle_s)
             except queue.Empty:
-                continue
-            finally:
-                now_left = self.unsettled()
-                if now_left < left:  # the broker is answering (the order rate limit paces it)
-                    give_up = time.monotonic() + self.settle_s
-                left = now_left
-            if type(item) is not tuple:
+                item = None
+            if item is not None and type(item) is not tuple:  # ticks after the end: dropped
                 yield from self._other(item)
+            now_left = self.unsettled()
+            if now_left < left:  # the broker is answering (the order rate limit paces it)
+                give_up = time.monotonic() + self.settle_s
+            left = now_left
         while True:  # what the broker handed over meanwhile
             try:
                 item = inbox.get(0)

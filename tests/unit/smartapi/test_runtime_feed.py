@@ -115,3 +115,50 @@ def test_feed_when_other_items_arrive_then_outage_session_alarm_and_broker_updat
     assert alarm == BrokerSessionExpiring(_ns("11:00:00"), _ns("11:05:00"), "refresh refused")
     assert feed.counters.outages == 1 and feed.counters.broker_updates == 1
     feed.stop()
+
+
+def test_feed_when_data_ends_with_an_order_unanswered_then_its_answer_still_handed_over() -> None:
+    wall = _Wall("00:00:00")  # a replay: time moves with the ticks only
+    feed, inbox = _feed(wall, idle_limit_s=0.01)
+    told: list[str] = []
+    waiting = [1]  # one order whose acceptance has not reached the engine
+    feed.unsettled = lambda: waiting[0]
+    inbox.put(_packet(TOKEN, "09:15:00", 100.0))
+
+    def accepted() -> None:
+        told.append("accepted")
+        waiting[0] = 0
+
+    def answer_later() -> Iterator[Any]:
+        events = feed.events()
+        for event in events:
+            if isinstance(event, BarClosed):  # the data has ended and the bar is flushed
+                inbox.put(accepted)  # the broker's answer arrives after the end
+            yield event
+
+    kinds = [type(e).__name__ for e in answer_later()]
+    assert told == ["accepted"]
+    assert kinds[-1] == "ClockAdvanced"  # the answer went through the engine after the data
+
+
+def test_feed_when_data_ends_and_the_broker_never_answers_then_the_wait_is_bounded() -> None:
+    feed, inbox = _feed(_Wall("00:00:00"), idle_limit_s=0.01)
+    feed.unsettled = lambda: 1
+    feed.settle_s = 0.05
+    inbox.put(_packet(TOKEN, "09:15:00", 100.0))
+    assert [type(e).__name__ for e in feed.events()] == ["TickReceived", "BarClosed"]
+
+
+def test_feed_when_rehearsal_session_expires_then_wall_time_left_counts_from_market_time() -> None:
+    wall = _Wall("00:00:00")  # a rehearsal: the ticks' market time is not the wall's
+    feed, inbox = _feed(wall)
+    inbox.put(_packet(TOKEN, "11:00:00", 300.0))
+    left = 90 * NANOS  # the session has 90 s of wall time left
+    inbox.put(BrokerSessionExpiring(wall.ns, wall.ns + left, "refresh refused"))
+    events = feed.events()
+    tick, alarm = _take(events, 2)
+    assert isinstance(tick, TickReceived)
+    assert alarm == BrokerSessionExpiring(
+        _ns("11:00:00"), _ns("11:00:00") + left, "refresh refused"
+    )
+    feed.stop()
