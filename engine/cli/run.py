@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError("--speed must be 0 (as fast as possible) or more")
     if args.live:
         return _live(args)
+    if args.config:  # read even when the replay will not use it: a typo is an error
+        from engine.cli._smartapi_run import load_run_config
+
+        load_run_config(args.config)
     credentials = None if args.data else _credentials()
     if credentials is None:
         return _paper(args)

@@ -55,3 +55,14 @@ def test_config_when_bad_then_error_names_file_and_setting(
 def test_config_when_missing_then_error(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="no such file"):
         load_run_config(str(tmp_path / "absent.yaml"))
+
+
+def test_paper_run_when_config_missing_then_refused_before_anything_runs(tmp_path: Path) -> None:
+    from engine.cli.main import main
+
+    out = tmp_path / "paper"
+    rules = str(Path(__file__).resolve().parents[3] / "rules" / "adx.yaml")
+    code = main(["run", rules, "--paper", "--speed", "0", "--quiet",
+                 "--config", str(tmp_path / "absent.yaml"), "--out", str(out)])  # fmt: skip
+    assert code == 2
+    assert not out.exists()
